@@ -1,0 +1,5 @@
+export * from "./identifiers.js";
+export * from "./errors.js";
+export * from "./limits.js";
+export * from "./apiVersions.js";
+export * from "./models.js";

@@ -1,0 +1,111 @@
+/**
+ * createApp(deps): the whole HTTP application from injected parts (store, clock, ids, secrets).
+ * It listens on nothing itself: `listen()` in server.ts attaches it to HTTPS and HTTP servers, and
+ * tests can attach it to ephemeral ports in-process.
+ */
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { LIMITS } from "@parley/protocol";
+import type { Store } from "./store/index.js";
+import { HmacVerifier } from "./auth/hmac.js";
+import { TokenService } from "./auth/tokens.js";
+import { IdentityService } from "./identity/identityService.js";
+import { ChatService } from "./chat/chatService.js";
+import { Pipeline } from "./http/pipeline.js";
+import { identityRoutes } from "./http/identityRoutes.js";
+import { threadRoutes } from "./http/threadRoutes.js";
+import { messageRoutes } from "./http/messageRoutes.js";
+import { participantRoutes } from "./http/participantRoutes.js";
+import { receiptRoutes } from "./http/receiptRoutes.js";
+import { serviceRoutes } from "./http/serviceRoutes.js";
+import type { Secrets } from "./config/secrets.js";
+
+export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export interface AppDeps {
+  store: Store;
+  secrets: Secrets;
+  clock?: () => number;
+  uuid?: () => string;
+  /** pino level: "info" by default; tests use "silent". */
+  logLevel?: string;
+  /** Origins allowed by CORS: "*" (any, the default) or a list. */
+  corsOrigins?: "*" | string[];
+  /** How far x-ms-date may be from now (ms); 15 minutes, as ACS. */
+  hmacMaxSkewMs?: number;
+}
+
+export interface ParleyApp {
+  fastify: FastifyInstance;
+  /** Node request handler, for any number of http/https servers. */
+  handler: RequestHandler;
+  identity: IdentityService;
+  chat: ChatService;
+  /** false once shutdown began: /healthz answers 503 so balancers drain this node. */
+  setReady(ready: boolean): void;
+  close(): Promise<void>;
+}
+
+const IDEMPOTENCY_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+export async function createApp(deps: AppDeps): Promise<ParleyApp> {
+  const clock = deps.clock ?? Date.now;
+  const uuid = deps.uuid ?? randomUUID;
+  let handler: RequestHandler | undefined;
+  let ready = true;
+
+  const fastify = Fastify({
+    logger: {
+      level: deps.logLevel ?? "info",
+      // Never log headers (tokens, HMAC signatures) or bodies (message content).
+      serializers: { req: (req) => ({ method: req.method, url: req.routeOptions?.url ?? "unknown" }) },
+    },
+    // One log line per request comes from the onResponse hook below instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: LIMITS.requestBodyBytes,
+    // User ids are ~80 characters and more once percent-encoded.
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: false,
+    serverFactory: (h) => {
+      handler = h;
+      return http.createServer(h);
+    },
+  });
+  fastify.addHook("onResponse", async (request, reply) => {
+    request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, "request");
+  });
+
+  const tokens = new TokenService(deps.secrets.tokenSecret, { resourceId: deps.secrets.resourceId, clock });
+  const identity = new IdentityService({ store: deps.store, tokens, clock, uuid, resourceId: deps.secrets.resourceId });
+  const chat = new ChatService({ store: deps.store, clock, uuid });
+  const hmac = new HmacVerifier(deps.secrets.accessKey, { clock, maxSkewMs: deps.hmacMaxSkewMs ?? 15 * 60 * 1000 });
+
+  const pipeline = new Pipeline(fastify, { hmac, identity, corsOrigins: deps.corsOrigins ?? "*" });
+  identityRoutes(pipeline, identity);
+  threadRoutes(pipeline, chat);
+  messageRoutes(pipeline, chat);
+  participantRoutes(pipeline, chat);
+  receiptRoutes(pipeline, chat);
+  serviceRoutes(pipeline, { isReady: () => ready });
+
+  // Idempotency keys only need to outlive client retry windows.
+  const purge = setInterval(() => {
+    deps.store.purgeIdempotencyKeys(clock() - IDEMPOTENCY_KEY_LIFETIME_MS).catch((err) => fastify.log.warn({ err }, "idempotency purge failed"));
+  }, 60 * 60 * 1000);
+  purge.unref();
+
+  await fastify.ready();
+  return {
+    fastify,
+    handler: handler!,
+    identity,
+    chat,
+    setReady: (value) => (ready = value),
+    close: async () => {
+      clearInterval(purge);
+      ready = false;
+      await fastify.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * startParley(options): everything `parley serve` does, as a function. Creates the data dir,
+ * its secrets, dev CA and database, starts HTTPS + HTTP and writes `<data-dir>/endpoint.json`.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createApp, type ParleyApp } from "./app.js";
+import { listen } from "./server.js";
+import { loadOrCreateSecrets } from "./config/secrets.js";
+import { ensureDevTls } from "./tls/devCa.js";
+import { MemoryStore, openSqliteStore, type Store } from "./store/index.js";
+
+export interface ParleyOptions {
+  dataDir: string;
+  host: string;
+  httpsPort: number;
+  httpPort: number;
+  store: "sqlite" | "memory";
+  logLevel: string;
+  /** Extra host names for the certificate and the printed endpoint (e.g. a LAN name). */
+  publicHost?: string;
+  corsOrigins?: "*" | string[];
+}
+
+export interface EndpointInfo {
+  endpoint: string;
+  httpEndpoint: string;
+  connectionString: string;
+  caCertPath: string;
+}
+
+export interface RunningParley {
+  info: EndpointInfo;
+  /** Lines a user pastes into a shell to trust the dev CA (Node, Python). */
+  trustEnv: { NODE_EXTRA_CA_CERTS: string; REQUESTS_CA_BUNDLE: string };
+  app: ParleyApp;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export async function startParley(options: ParleyOptions): Promise<RunningParley> {
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secrets = loadOrCreateSecrets(dataDir);
+  const publicHost = options.publicHost ?? displayHost(options.host);
+  const tls = ensureDevTls(dataDir, { hosts: [publicHost] });
+
+  const store: Store = options.store === "memory" ? new MemoryStore() : openSqliteStore({ path: path.join(dataDir, "parley.db") });
+  let app: ParleyApp;
+  try {
+    app = await createApp({ store, secrets, logLevel: options.logLevel, ...(options.corsOrigins && { corsOrigins: options.corsOrigins }) });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const listening = await listen(app, { host: options.host, httpsPort: options.httpsPort, httpPort: options.httpPort, tls }).catch(async (error) => {
+    await app.close();
+    await store.close();
+    throw error;
+  });
+
+  const urlHost = publicHost.includes(":") ? `[${publicHost}]` : publicHost;
+  const endpoint = `https://${urlHost}:${listening.httpsPort}/`;
+  const info: EndpointInfo = {
+    endpoint,
+    httpEndpoint: `http://${urlHost}:${listening.httpPort}/`,
+    connectionString: `endpoint=${endpoint};accesskey=${secrets.accessKey}`,
+    caCertPath: tls.caCertPath,
+  };
+  writeFileSync(path.join(dataDir, "endpoint.json"), JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+
+  return {
+    info,
+    trustEnv: { NODE_EXTRA_CA_CERTS: tls.caCertPath, REQUESTS_CA_BUNDLE: tls.caBundlePath },
+    app,
+    store,
+    close: async () => {
+      await listening.close();
+      await store.close();
+    },
+  };
+}
+
+/** The host clients should use: a wildcard bind is reached as localhost. */
+function displayHost(bindHost: string): string {
+  return bindHost === "0.0.0.0" || bindHost === "::" || bindHost === "" ? "localhost" : bindHost;
+}

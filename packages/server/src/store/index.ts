@@ -1,0 +1,5 @@
+export type * from "./store.js";
+export type * from "./records.js";
+export { isStoreFailure } from "./store.js";
+export { MemoryStore } from "./memory/memoryStore.js";
+export { openSqliteStore, SqliteStore } from "./sqlite/sqliteStore.js";

@@ -1,0 +1,66 @@
+/**
+ * What the store keeps. Times are epoch milliseconds; users are raw ids (`8:acs:...`). The HTTP layer
+ * turns these into wire models, so a driver never deals with JSON shapes of the API.
+ */
+import type { ChatMessageType, ChatRetentionPolicy, Metadata } from "@parley/protocol";
+
+export interface UserRecord {
+  id: string;
+  createdAt: number;
+  deletedAt?: number;
+  /** Bumped by revokeAccessTokens: tokens carrying an older epoch are refused. */
+  tokenEpoch: number;
+}
+
+export interface ThreadRecord {
+  id: string;
+  topic: string;
+  createdAt: number;
+  createdBy: string;
+  metadata?: Metadata;
+  retentionPolicy?: ChatRetentionPolicy;
+  deletedAt?: number;
+  /** Time of the newest message, system messages included; the creation time before any. */
+  lastMessageAt: number;
+  /** Creation order across all threads; the keyset for listing threads. */
+  order: number;
+}
+
+export interface ParticipantRecord {
+  userId: string;
+  displayName?: string;
+  /** Messages created before this time are hidden from this participant. */
+  shareHistoryTime: number;
+  metadata?: Metadata;
+}
+
+/** A participant as it appears inside a participantAdded/participantRemoved system message. */
+export type ParticipantSnapshot = ParticipantRecord;
+
+export interface MessageContentRecord {
+  message?: string;
+  topic?: string;
+  participants?: ParticipantSnapshot[];
+  initiatorId?: string;
+}
+
+export interface MessageRecord {
+  threadId: string;
+  sequenceId: number;
+  id: string;
+  version: string;
+  type: ChatMessageType;
+  content: MessageContentRecord;
+  senderId?: string;
+  senderDisplayName?: string;
+  metadata?: Metadata;
+  createdAt: number;
+  editedAt?: number;
+  deletedAt?: number;
+}
+
+export interface ReadReceiptRecord {
+  userId: string;
+  messageId: string;
+  readAt: number;
+}

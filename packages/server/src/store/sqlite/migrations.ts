@@ -1,0 +1,75 @@
+/**
+ * Versioned schema for the SQLite driver. The database's `user_version` says how many of these have
+ * run; each runs once, in its own transaction, in order. Append new steps; never edit old ones.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: the initial schema */ `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    deleted_at INTEGER,
+    token_epoch INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE threads (
+    ord INTEGER PRIMARY KEY,                -- creation order: the keyset for listing threads
+    id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    metadata TEXT,
+    retention_policy TEXT,
+    deleted_at INTEGER,
+    last_message_at INTEGER NOT NULL,
+    last_sequence_id INTEGER NOT NULL DEFAULT 0,
+    last_message_id TEXT
+  );
+
+  CREATE TABLE participants (
+    joined INTEGER PRIMARY KEY,             -- join order, for stable skip paging
+    thread_ord INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    display_name TEXT,
+    share_history_time INTEGER NOT NULL,
+    metadata TEXT,
+    UNIQUE (thread_ord, user_id)
+  );
+  CREATE INDEX participants_by_user ON participants (user_id, thread_ord);
+
+  CREATE TABLE messages (
+    thread_ord INTEGER NOT NULL,
+    sequence_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    type TEXT NOT NULL,
+    content TEXT NOT NULL,
+    sender_id TEXT,
+    sender_display_name TEXT,
+    metadata TEXT,
+    created_at INTEGER NOT NULL,
+    edited_at INTEGER,
+    deleted_at INTEGER,
+    PRIMARY KEY (thread_ord, sequence_id)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX messages_by_id ON messages (thread_ord, id);
+  CREATE INDEX messages_by_time ON messages (thread_ord, created_at);
+
+  CREATE TABLE read_receipts (
+    thread_ord INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    sequence_id INTEGER NOT NULL,
+    read_at INTEGER NOT NULL,
+    PRIMARY KEY (thread_ord, user_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX idempotency_by_age ON idempotency (created_at);
+  `,
+];

@@ -1,0 +1,511 @@
+/**
+ * The default Store: embedded SQLite through better-sqlite3, WAL mode, synchronous=FULL, writes
+ * batched by GroupCommit. Reads run directly on prepared statements; all lists are keyset or
+ * index-range queries, so a page from deep history costs what a page from a new thread costs.
+ */
+import Database from "better-sqlite3";
+import type { Database as Db, Statement } from "better-sqlite3";
+import type { Metadata } from "@parley/protocol";
+import type {
+  CreateThreadInput,
+  CreateThreadOutcome,
+  MessagePatch,
+  MessageQuery,
+  NewUserMessage,
+  Store,
+  StoreFailure,
+  ThreadPatch,
+  ThreadQuery,
+} from "../store.js";
+import type { MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import { nextMessageId, nextMessageTime } from "../ids.js";
+import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
+import { GroupCommit } from "./groupCommit.js";
+import { MIGRATIONS } from "./migrations.js";
+
+interface ThreadRow {
+  ord: number;
+  id: string;
+  topic: string;
+  created_at: number;
+  created_by: string;
+  metadata: string | null;
+  retention_policy: string | null;
+  deleted_at: number | null;
+  last_message_at: number;
+  last_sequence_id: number;
+  last_message_id: string | null;
+}
+
+interface ParticipantRow {
+  user_id: string;
+  display_name: string | null;
+  share_history_time: number;
+  metadata: string | null;
+}
+
+interface MessageRow {
+  sequence_id: number;
+  id: string;
+  version: string;
+  type: MessageRecord["type"];
+  content: string;
+  sender_id: string | null;
+  sender_display_name: string | null;
+  metadata: string | null;
+  created_at: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface SqliteStoreOptions {
+  /** Database file path, or ":memory:". */
+  path: string;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const db = new Database(options.path);
+  db.pragma("journal_mode = WAL");
+  // FULL: a commit is on disk when COMMIT returns, which is what a 2xx promises.
+  db.pragma("synchronous = FULL");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this Parley (${MIGRATIONS.length}); upgrade Parley`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly driver = "sqlite";
+  private readonly writes: GroupCommit;
+  private readonly sql: ReturnType<typeof prepare>;
+
+  constructor(private readonly db: Db) {
+    this.writes = new GroupCommit(db);
+    this.sql = prepare(db);
+  }
+
+  async close(): Promise<void> {
+    await this.writes.drained();
+    if (this.db.open) this.db.close();
+  }
+
+  // Identity ---------------------------------------------------------------------------------
+
+  createUser(user: UserRecord): Promise<void> {
+    return this.writes.write(() => {
+      this.sql.insertUser.run(user.id, user.createdAt, user.tokenEpoch);
+    });
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const row = this.sql.getUser.get(id) as { id: string; created_at: number; deleted_at: number | null; token_epoch: number } | undefined;
+    return row && { id: row.id, createdAt: row.created_at, tokenEpoch: row.token_epoch, ...opt("deletedAt", row.deleted_at) };
+  }
+
+  revokeTokens(id: string): Promise<UserRecord | undefined> {
+    return this.writes.write(() => {
+      if (this.sql.revokeTokens.run(id).changes === 0) return undefined;
+      const row = this.sql.getUser.get(id) as { id: string; created_at: number; token_epoch: number };
+      return { id: row.id, createdAt: row.created_at, tokenEpoch: row.token_epoch };
+    });
+  }
+
+  deleteUser(id: string, at: number): Promise<boolean> {
+    return this.writes.write(() => this.sql.deleteUser.run(at, id).changes > 0);
+  }
+
+  // Threads ----------------------------------------------------------------------------------
+
+  createThread(input: CreateThreadInput): Promise<CreateThreadOutcome> {
+    return this.writes.write(() => {
+      const key = input.idempotency;
+      if (key) {
+        const seen = this.sql.getIdempotency.get(key.scope, key.key) as { response: string } | undefined;
+        if (seen) return { replayed: seen.response };
+      }
+      const t = input.thread;
+      const ord = Number(
+        this.sql.insertThread.run(t.id, t.topic, t.createdAt, t.createdBy, json(t.metadata), json(t.retentionPolicy), t.createdAt).lastInsertRowid,
+      );
+      for (const p of t.participants) this.join(ord, p);
+      this.appendSystem(ord, participantsAdded(t.participants, t.createdBy), t.createdAt);
+      this.appendSystem(ord, topicUpdated(t.topic, t.createdBy), t.createdAt);
+      if (key) this.sql.insertIdempotency.run(key.scope, key.key, key.response, t.createdAt);
+      return { created: toThread(this.sql.getThreadByOrd.get(ord) as ThreadRow) };
+    });
+  }
+
+  async getThread(id: string): Promise<ThreadRecord | undefined> {
+    const row = this.sql.getThread.get(id) as ThreadRow | undefined;
+    return row && toThread(row);
+  }
+
+  async listThreads(userId: string, query: ThreadQuery): Promise<ThreadRecord[]> {
+    const rows = this.sql.listThreads.all(
+      userId,
+      query.beforeOrder ?? Number.MAX_SAFE_INTEGER,
+      query.lastMessageNotBefore ?? Number.MIN_SAFE_INTEGER,
+      query.limit,
+    ) as ThreadRow[];
+    return rows.map(toThread);
+  }
+
+  updateThread(threadId: string, actorId: string, patch: ThreadPatch, at: number): Promise<ThreadRecord | StoreFailure> {
+    return this.writes.write(() => {
+      const thread = this.memberThread(threadId, actorId);
+      if ("failure" in thread) return thread;
+      if (patch.metadata !== undefined) this.sql.setThreadMetadata.run(json(patch.metadata), thread.ord);
+      if (patch.retentionPolicy !== undefined) this.sql.setThreadRetention.run(json(patch.retentionPolicy ?? undefined), thread.ord);
+      if (patch.topic !== undefined && patch.topic !== thread.topic) {
+        this.sql.setThreadTopic.run(patch.topic, thread.ord);
+        this.appendSystem(thread.ord, topicUpdated(patch.topic, actorId), at);
+      }
+      return toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
+    });
+  }
+
+  deleteThread(threadId: string, actorId: string, at: number): Promise<true | StoreFailure> {
+    return this.writes.write(() => {
+      const thread = this.memberThread(threadId, actorId);
+      if ("failure" in thread) return thread;
+      this.sql.deleteThread.run(at, thread.ord);
+      return true as const;
+    });
+  }
+
+  // Participants -----------------------------------------------------------------------------
+
+  async getParticipant(threadId: string, userId: string): Promise<ParticipantRecord | undefined> {
+    const row = this.sql.getParticipant.get(threadId, userId) as ParticipantRow | undefined;
+    return row && toParticipant(row);
+  }
+
+  async countParticipants(threadId: string): Promise<number> {
+    return (this.sql.countParticipants.get(threadId) as { n: number }).n;
+  }
+
+  async listParticipants(threadId: string, skip: number, limit: number): Promise<ParticipantRecord[]> {
+    return (this.sql.listParticipants.all(threadId, limit, skip) as ParticipantRow[]).map(toParticipant);
+  }
+
+  addParticipants(
+    threadId: string,
+    actorId: string,
+    participants: ParticipantRecord[],
+    options: { at: number; limit: number },
+  ): Promise<{ added: ParticipantRecord[] } | StoreFailure> {
+    return this.writes.write(() => {
+      const thread = this.memberThread(threadId, actorId);
+      if ("failure" in thread) return thread;
+      const unique = new Map(participants.map((p) => [p.userId, p] as const));
+      const fresh = [...unique.values()].filter((p) => !this.sql.isParticipant.get(thread.ord, p.userId));
+      const current = (this.sql.countParticipantsByOrd.get(thread.ord) as { n: number }).n;
+      if (current + fresh.length > options.limit) {
+        return { failure: "participantLimit" as const, limit: options.limit, current, adding: fresh.length };
+      }
+      if (fresh.length === 0) return { added: [] };
+      for (const p of fresh) this.join(thread.ord, p);
+      this.appendSystem(thread.ord, participantsAdded(fresh, actorId), options.at);
+      return { added: fresh };
+    });
+  }
+
+  removeParticipant(threadId: string, actorId: string, userId: string, at: number): Promise<{ removed: boolean } | StoreFailure> {
+    return this.writes.write(() => {
+      const thread = this.memberThread(threadId, actorId);
+      if ("failure" in thread) return thread;
+      const row = this.sql.getParticipantByOrd.get(thread.ord, userId) as ParticipantRow | undefined;
+      if (!row) return { removed: false };
+      this.sql.removeParticipant.run(thread.ord, userId);
+      this.sql.removeReceipt.run(thread.ord, userId);
+      this.appendSystem(thread.ord, participantsRemoved([toParticipant(row)], actorId), at);
+      return { removed: true };
+    });
+  }
+
+  // Messages ---------------------------------------------------------------------------------
+
+  sendMessage(message: NewUserMessage): Promise<MessageRecord | StoreFailure> {
+    return this.writes.write(() => {
+      const thread = this.memberThread(message.threadId, message.senderId);
+      if ("failure" in thread) return thread;
+      return this.append(thread.ord, {
+        type: message.type,
+        content: { message: message.content },
+        senderId: message.senderId,
+        senderDisplayName: message.senderDisplayName,
+        metadata: message.metadata,
+      }, message.at);
+    });
+  }
+
+  async getMessage(threadId: string, messageId: string): Promise<MessageRecord | undefined> {
+    const row = this.sql.getMessage.get(threadId, messageId) as MessageRow | undefined;
+    return row && toMessage(threadId, row);
+  }
+
+  async listMessages(threadId: string, query: MessageQuery): Promise<MessageRecord[]> {
+    const ord = (this.sql.threadOrd.get(threadId) as { ord: number } | undefined)?.ord;
+    if (ord === undefined) return [];
+    // Creation time never decreases along the sequence, so "created at or after T" is a sequence
+    // range: find where it starts on the time index, then read one range of the primary key.
+    let lowest = 0;
+    if (query.notBefore > 0) {
+      const first = this.sql.firstSequenceAt.get(ord, query.notBefore) as { sequence_id: number } | undefined;
+      if (!first) return [];
+      lowest = first.sequence_id;
+    }
+    const rows = this.sql.listMessages.all(ord, query.beforeSequenceId ?? Number.MAX_SAFE_INTEGER, lowest, query.limit) as MessageRow[];
+    return rows.map((row) => toMessage(threadId, row));
+  }
+
+  updateMessage(threadId: string, messageId: string, actorId: string, patch: MessagePatch, at: number): Promise<MessageRecord | StoreFailure> {
+    return this.writes.write(() => {
+      const found = this.ownMessage(threadId, messageId, actorId);
+      if ("failure" in found) return found;
+      const { ord, row } = found;
+      if (row.deleted_at !== null) return { failure: "messageDeleted" as const };
+      const content: MessageContentRecord = JSON.parse(row.content);
+      if (patch.content !== undefined) content.message = patch.content;
+      const version = nextMessageId(row.version, at);
+      const metadata = patch.metadata !== undefined ? json(patch.metadata) : row.metadata;
+      this.sql.editMessage.run(JSON.stringify(content), metadata, at, version, ord, row.sequence_id);
+      return toMessage(threadId, this.sql.getMessageBySeq.get(ord, row.sequence_id) as MessageRow);
+    });
+  }
+
+  deleteMessage(threadId: string, messageId: string, actorId: string, at: number): Promise<MessageRecord | StoreFailure> {
+    return this.writes.write(() => {
+      const found = this.ownMessage(threadId, messageId, actorId);
+      if ("failure" in found) return found;
+      const { ord, row } = found;
+      if (row.deleted_at === null) this.sql.markMessageDeleted.run(at, nextMessageId(row.version, at), ord, row.sequence_id);
+      return toMessage(threadId, this.sql.getMessageBySeq.get(ord, row.sequence_id) as MessageRow);
+    });
+  }
+
+  // Read receipts ----------------------------------------------------------------------------
+
+  sendReadReceipt(threadId: string, userId: string, messageId: string, at: number): Promise<ReadReceiptRecord | StoreFailure> {
+    return this.writes.write(() => {
+      const thread = this.memberThread(threadId, userId);
+      if ("failure" in thread) return thread;
+      const message = this.sql.getMessageSeq.get(thread.ord, messageId) as { sequence_id: number } | undefined;
+      if (!message) return { failure: "messageNotFound" as const };
+      this.sql.upsertReceipt.run(thread.ord, userId, messageId, message.sequence_id, at);
+      const row = this.sql.getReceipt.get(thread.ord, userId) as { message_id: string; read_at: number };
+      return { userId, messageId: row.message_id, readAt: row.read_at };
+    });
+  }
+
+  async listReadReceipts(threadId: string, skip: number, limit: number): Promise<ReadReceiptRecord[]> {
+    const rows = this.sql.listReceipts.all(threadId, limit, skip) as Array<{ user_id: string; message_id: string; read_at: number }>;
+    return rows.map((r) => ({ userId: r.user_id, messageId: r.message_id, readAt: r.read_at }));
+  }
+
+  purgeIdempotencyKeys(olderThan: number): Promise<number> {
+    return this.writes.write(() => this.sql.purgeIdempotency.run(olderThan).changes);
+  }
+
+  // Helpers that run inside a write ----------------------------------------------------------
+
+  private memberThread(threadId: string, userId: string): ThreadRow | StoreFailure {
+    const thread = this.sql.getThread.get(threadId) as ThreadRow | undefined;
+    if (!thread || thread.deleted_at !== null) return { failure: "threadNotFound" };
+    if (!this.sql.isParticipant.get(thread.ord, userId)) return { failure: "notMember" };
+    return thread;
+  }
+
+  private ownMessage(threadId: string, messageId: string, actorId: string): { ord: number; row: MessageRow } | StoreFailure {
+    const thread = this.memberThread(threadId, actorId);
+    if ("failure" in thread) return thread;
+    const row = this.sql.getMessageByOrd.get(thread.ord, messageId) as MessageRow | undefined;
+    if (!row) return { failure: "messageNotFound" };
+    if (row.sender_id === null) return { failure: "systemMessage" };
+    if (row.sender_id !== actorId) return { failure: "notSender" };
+    return { ord: thread.ord, row };
+  }
+
+  private join(ord: number, p: ParticipantRecord): void {
+    this.sql.insertParticipant.run(ord, p.userId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata));
+  }
+
+  private appendSystem(ord: number, draft: SystemMessageDraft, at: number): MessageRecord {
+    return this.append(ord, { type: draft.type, content: draft.content }, at);
+  }
+
+  private append(
+    ord: number,
+    fields: Pick<MessageRecord, "type" | "content" | "senderId" | "senderDisplayName" | "metadata">,
+    now: number,
+  ): MessageRecord {
+    const thread = this.sql.getThreadByOrd.get(ord) as ThreadRow;
+    const sequenceId = thread.last_sequence_id + 1;
+    const id = nextMessageId(thread.last_message_id ?? undefined, now);
+    const createdAt = nextMessageTime(thread.last_sequence_id > 0 ? thread.last_message_at : undefined, now);
+    this.sql.insertMessage.run(
+      ord,
+      sequenceId,
+      id,
+      id,
+      fields.type,
+      JSON.stringify(fields.content),
+      fields.senderId ?? null,
+      fields.senderDisplayName ?? null,
+      json(fields.metadata),
+      createdAt,
+    );
+    this.sql.advanceThread.run(sequenceId, id, createdAt, ord);
+    return toMessage(thread.id, {
+      sequence_id: sequenceId,
+      id,
+      version: id,
+      type: fields.type,
+      content: JSON.stringify(fields.content),
+      sender_id: fields.senderId ?? null,
+      sender_display_name: fields.senderDisplayName ?? null,
+      metadata: json(fields.metadata),
+      created_at: createdAt,
+      edited_at: null,
+      deleted_at: null,
+    });
+  }
+}
+
+function prepare(db: Db) {
+  const s = (sql: string): Statement => db.prepare(sql);
+  const threadCols = "ord, id, topic, created_at, created_by, metadata, retention_policy, deleted_at, last_message_at, last_sequence_id, last_message_id";
+  const messageCols = "sequence_id, id, version, type, content, sender_id, sender_display_name, metadata, created_at, edited_at, deleted_at";
+  const participantCols = "user_id, display_name, share_history_time, metadata";
+  return {
+    insertUser: s("INSERT INTO users (id, created_at, token_epoch) VALUES (?, ?, ?)"),
+    getUser: s("SELECT id, created_at, deleted_at, token_epoch FROM users WHERE id = ?"),
+    revokeTokens: s("UPDATE users SET token_epoch = token_epoch + 1 WHERE id = ? AND deleted_at IS NULL"),
+    deleteUser: s("UPDATE users SET deleted_at = ?, token_epoch = token_epoch + 1 WHERE id = ? AND deleted_at IS NULL"),
+
+    insertThread: s(
+      "INSERT INTO threads (id, topic, created_at, created_by, metadata, retention_policy, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    getThread: s(`SELECT ${threadCols} FROM threads WHERE id = ?`),
+    getThreadByOrd: s(`SELECT ${threadCols} FROM threads WHERE ord = ?`),
+    threadOrd: s("SELECT ord FROM threads WHERE id = ?"),
+    listThreads: s(
+      `SELECT ${threadCols.split(", ").map((c) => "t." + c).join(", ")} FROM participants p JOIN threads t ON t.ord = p.thread_ord
+       WHERE p.user_id = ? AND p.thread_ord < ? AND t.last_message_at >= ? ORDER BY p.thread_ord DESC LIMIT ?`,
+    ),
+    setThreadTopic: s("UPDATE threads SET topic = ? WHERE ord = ?"),
+    setThreadMetadata: s("UPDATE threads SET metadata = ? WHERE ord = ?"),
+    setThreadRetention: s("UPDATE threads SET retention_policy = ? WHERE ord = ?"),
+    deleteThread: s("UPDATE threads SET deleted_at = ? WHERE ord = ?"),
+    advanceThread: s("UPDATE threads SET last_sequence_id = ?, last_message_id = ?, last_message_at = ? WHERE ord = ?"),
+
+    insertParticipant: s(
+      "INSERT INTO participants (thread_ord, user_id, display_name, share_history_time, metadata) VALUES (?, ?, ?, ?, ?)",
+    ),
+    isParticipant: s("SELECT 1 FROM participants WHERE thread_ord = ? AND user_id = ?").pluck(),
+    getParticipant: s(
+      `SELECT ${participantCols} FROM participants WHERE thread_ord = (SELECT ord FROM threads WHERE id = ?) AND user_id = ?`,
+    ),
+    getParticipantByOrd: s(`SELECT ${participantCols} FROM participants WHERE thread_ord = ? AND user_id = ?`),
+    countParticipants: s("SELECT count(*) AS n FROM participants WHERE thread_ord = (SELECT ord FROM threads WHERE id = ?)"),
+    countParticipantsByOrd: s("SELECT count(*) AS n FROM participants WHERE thread_ord = ?"),
+    listParticipants: s(
+      `SELECT ${participantCols} FROM participants WHERE thread_ord = (SELECT ord FROM threads WHERE id = ?) ORDER BY joined LIMIT ? OFFSET ?`,
+    ),
+    removeParticipant: s("DELETE FROM participants WHERE thread_ord = ? AND user_id = ?"),
+
+    insertMessage: s(
+      `INSERT INTO messages (thread_ord, sequence_id, id, version, type, content, sender_id, sender_display_name, metadata, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getMessage: s(`SELECT ${messageCols} FROM messages WHERE thread_ord = (SELECT ord FROM threads WHERE id = ?) AND id = ?`),
+    getMessageByOrd: s(`SELECT ${messageCols} FROM messages WHERE thread_ord = ? AND id = ?`),
+    getMessageBySeq: s(`SELECT ${messageCols} FROM messages WHERE thread_ord = ? AND sequence_id = ?`),
+    getMessageSeq: s("SELECT sequence_id FROM messages WHERE thread_ord = ? AND id = ?"),
+    firstSequenceAt: s(
+      "SELECT sequence_id FROM messages WHERE thread_ord = ? AND created_at >= ? ORDER BY created_at, sequence_id LIMIT 1",
+    ),
+    listMessages: s(
+      `SELECT ${messageCols} FROM messages WHERE thread_ord = ? AND sequence_id < ? AND sequence_id >= ? ORDER BY sequence_id DESC LIMIT ?`,
+    ),
+    editMessage: s("UPDATE messages SET content = ?, metadata = ?, edited_at = ?, version = ? WHERE thread_ord = ? AND sequence_id = ?"),
+    markMessageDeleted: s("UPDATE messages SET deleted_at = ?, version = ? WHERE thread_ord = ? AND sequence_id = ?"),
+
+    upsertReceipt: s(
+      `INSERT INTO read_receipts (thread_ord, user_id, message_id, sequence_id, read_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (thread_ord, user_id) DO UPDATE SET message_id = excluded.message_id, sequence_id = excluded.sequence_id,
+         read_at = excluded.read_at WHERE excluded.sequence_id > read_receipts.sequence_id`,
+    ),
+    getReceipt: s("SELECT message_id, read_at FROM read_receipts WHERE thread_ord = ? AND user_id = ?"),
+    removeReceipt: s("DELETE FROM read_receipts WHERE thread_ord = ? AND user_id = ?"),
+    listReceipts: s(
+      `SELECT r.user_id, r.message_id, r.read_at FROM participants p
+       JOIN read_receipts r ON r.thread_ord = p.thread_ord AND r.user_id = p.user_id
+       WHERE p.thread_ord = (SELECT ord FROM threads WHERE id = ?) ORDER BY p.joined LIMIT ? OFFSET ?`,
+    ),
+
+    getIdempotency: s("SELECT response FROM idempotency WHERE scope = ? AND key = ?"),
+    insertIdempotency: s("INSERT INTO idempotency (scope, key, response, created_at) VALUES (?, ?, ?, ?)"),
+    purgeIdempotency: s("DELETE FROM idempotency WHERE created_at < ?"),
+  };
+}
+
+function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+function opt<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function toThread(row: ThreadRow): ThreadRecord {
+  return {
+    id: row.id,
+    topic: row.topic,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    lastMessageAt: row.last_message_at,
+    order: row.ord,
+    ...opt("metadata", row.metadata === null ? null : (JSON.parse(row.metadata) as Metadata)),
+    ...opt("retentionPolicy", row.retention_policy === null ? null : JSON.parse(row.retention_policy)),
+    ...opt("deletedAt", row.deleted_at),
+  };
+}
+
+function toParticipant(row: ParticipantRow): ParticipantRecord {
+  return {
+    userId: row.user_id,
+    shareHistoryTime: row.share_history_time,
+    ...opt("displayName", row.display_name),
+    ...opt("metadata", row.metadata === null ? null : (JSON.parse(row.metadata) as Metadata)),
+  };
+}
+
+function toMessage(threadId: string, row: MessageRow): MessageRecord {
+  return {
+    threadId,
+    sequenceId: row.sequence_id,
+    id: row.id,
+    version: row.version,
+    type: row.type,
+    content: JSON.parse(row.content) as MessageContentRecord,
+    createdAt: row.created_at,
+    ...opt("senderId", row.sender_id),
+    ...opt("senderDisplayName", row.sender_display_name),
+    ...opt("metadata", row.metadata === null ? null : (JSON.parse(row.metadata) as Metadata)),
+    ...opt("editedAt", row.edited_at),
+    ...opt("deletedAt", row.deleted_at),
+  };
+}
