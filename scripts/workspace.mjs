@@ -1,6 +1,6 @@
 // Shared by start.mjs and test.mjs: install dependencies when missing or stale, build when stale.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -44,8 +44,11 @@ export function ensureBuilt() {
     mtime(path.join(root, "tsconfig.json")),
     ...PACKAGES.map((p) => Math.max(newestUnder(path.join(root, "packages", p, "src")), mtime(path.join(root, "packages", p, "tsconfig.json")))),
   );
-  const built = Math.min(...PACKAGES.map((p) => mtime(path.join(root, "packages", p, "dist", ".tsbuildinfo"))));
-  if (built >= sources) return;
+  // tsc -b leaves up-to-date projects' build info untouched, so keep a stamp of our own.
+  const stamp = path.join(root, "node_modules", ".parley-build-stamp");
+  const missingOutput = PACKAGES.some((p) => !existsSync(path.join(root, "packages", p, "dist")));
+  if (!missingOutput && mtime(stamp) >= sources) return;
   process.stderr.write("Building (tsc -b)…\n");
   run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b"]);
+  writeFileSync(stamp, new Date().toISOString() + "\n");
 }
