@@ -3,3 +3,4 @@ export * from "./errors.js";
 export * from "./limits.js";
 export * from "./apiVersions.js";
 export * from "./models.js";
+export * from "./events.js";

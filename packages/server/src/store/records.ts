@@ -2,7 +2,7 @@
  * What the store keeps. Times are epoch milliseconds; users are raw ids (`8:acs:...`). The HTTP layer
  * turns these into wire models, so a driver never deals with JSON shapes of the API.
  */
-import type { ChatMessageType, ChatRetentionPolicy, Metadata } from "@parley/protocol";
+import type { ChatMessageType, ChatRetentionPolicy, DurableEventName, Metadata } from "@parley/protocol";
 
 export interface UserRecord {
   id: string;
@@ -63,4 +63,28 @@ export interface ReadReceiptRecord {
   userId: string;
   messageId: string;
   readAt: number;
+}
+
+/**
+ * One entry of a user's durable event log. `seq` is per user, starts at 1 and has no gaps until
+ * old entries are pruned. `data` is domain data; the gateway renders the wire event per recipient.
+ */
+export interface EventRecord {
+  userId: string;
+  seq: number;
+  name: DurableEventName;
+  threadId: string;
+  data: EventData;
+  at: number;
+}
+
+export interface EventData {
+  /** The thread after the change (created, updated, deleted). */
+  thread?: ThreadRecord;
+  /** The message after the change (received, edited, deleted). */
+  message?: MessageRecord;
+  /** Participants created with the thread, added or removed. */
+  participants?: ParticipantRecord[];
+  /** Who did it, as a participant at the time. */
+  actor?: ParticipantRecord;
 }

@@ -8,6 +8,7 @@
  */
 import type { ChatRetentionPolicy, Metadata } from "@parley/protocol";
 import type {
+  EventRecord,
   MessageRecord,
   ParticipantRecord,
   ReadReceiptRecord,
@@ -145,4 +146,19 @@ export interface Store {
 
   /** Forgets idempotency keys older than the given time. */
   purgeIdempotencyKeys(olderThan: number): Promise<number>;
+
+  // Per-user event logs. Every write above appends its events to the log of each user concerned
+  // (the thread's participants, plus the removed one for a removal) in the same transaction.
+
+  /** Events with seq > afterSeq, oldest first. */
+  readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
+  /** The newest seq, and the highest seq already pruned (events above it are all still kept). */
+  eventBounds(userId: string): Promise<{ latest: number; pruned: number }>;
+  /** Drops events older than the given time; returns how many. */
+  pruneEvents(olderThan: number): Promise<number>;
+  /**
+   * Calls the listener after each commit with the users whose logs grew in it. Returns an
+   * unsubscribe function.
+   */
+  onEventsCommitted(listener: (userIds: string[]) => void): () => void;
 }

@@ -3,7 +3,9 @@
  * atomic without locks. Records handed out are copies: callers can never mutate stored state.
  */
 import type { Store, CreateThreadInput, CreateThreadOutcome, MessagePatch, MessageQuery, NewUserMessage, StoreFailure, ThreadPatch, ThreadQuery } from "../store.js";
-import type { MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import type { DurableEventName } from "@parley/protocol";
+import type { EventData, EventRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import { CommitListeners, withActor } from "../events.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
 import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
 
@@ -25,6 +27,8 @@ export class MemoryStore implements Store {
   private readonly threads = new Map<string, ThreadState>();
   private readonly threadsByUser = new Map<string, Set<string>>();
   private readonly idempotency = new Map<string, { response: string; at: number }>();
+  private readonly logs = new Map<string, { events: EventRecord[]; latest: number; pruned: number }>();
+  private readonly commits = new CommitListeners();
   private order = 0;
 
   async close(): Promise<void> {}
@@ -75,6 +79,7 @@ export class MemoryStore implements Store {
     for (const p of thread.participants) this.join(state, p);
     this.appendSystem(state, participantsAdded(thread.participants, thread.createdBy), thread.createdAt);
     this.appendSystem(state, topicUpdated(thread.topic, thread.createdBy), thread.createdAt);
+    this.emit(state, "chatThreadCreated", withActor({ thread: record, participants: thread.participants }, thread.participants, thread.createdBy), thread.createdAt);
     if (key && input.idempotency) this.idempotency.set(key, { response: input.idempotency.response, at: thread.createdAt });
     return { created: clone(record) };
   }
@@ -105,6 +110,7 @@ export class MemoryStore implements Store {
       record.topic = patch.topic;
       this.appendSystem(state, topicUpdated(patch.topic, actorId), at);
     }
+    this.emit(state, "chatThreadPropertiesUpdated", withActor({ thread: record }, state.participants.values(), actorId), at);
     return clone(record);
   }
 
@@ -112,6 +118,7 @@ export class MemoryStore implements Store {
     const state = this.memberThread(threadId, actorId);
     if ("failure" in state) return state;
     state.record.deletedAt = at;
+    this.emit(state, "chatThreadDeleted", withActor({ thread: state.record }, state.participants.values(), actorId), at);
     return true;
   }
 
@@ -145,6 +152,7 @@ export class MemoryStore implements Store {
     if (fresh.length === 0) return { added: [] };
     for (const p of fresh) this.join(state, p);
     this.appendSystem(state, participantsAdded(fresh, actorId), options.at);
+    this.emit(state, "participantsAdded", withActor({ participants: fresh }, state.participants.values(), actorId), options.at);
     return { added: clone(fresh) };
   }
 
@@ -153,25 +161,27 @@ export class MemoryStore implements Store {
     if ("failure" in state) return state;
     const participant = state.participants.get(userId);
     if (!participant) return { removed: false };
+    const data = withActor({ participants: [participant] }, state.participants.values(), actorId);
     state.participants.delete(userId);
     state.receipts.delete(userId);
     this.threadsByUser.get(userId)?.delete(threadId);
     this.appendSystem(state, participantsRemoved([participant], actorId), at);
+    this.emit(state, "participantsRemoved", data, at, [userId]);
     return { removed: true };
   }
 
   async sendMessage(message: NewUserMessage): Promise<MessageRecord | StoreFailure> {
     const state = this.memberThread(message.threadId, message.senderId);
     if ("failure" in state) return state;
-    return clone(
-      this.append(state, {
-        type: message.type,
-        content: { message: message.content },
-        senderId: message.senderId,
-        senderDisplayName: message.senderDisplayName,
-        metadata: message.metadata,
-      }, message.at),
-    );
+    const sent = this.append(state, {
+      type: message.type,
+      content: { message: message.content },
+      senderId: message.senderId,
+      senderDisplayName: message.senderDisplayName,
+      metadata: message.metadata,
+    }, message.at);
+    this.emit(state, "chatMessageReceived", { message: sent }, message.at);
+    return clone(sent);
   }
 
   async getMessage(threadId: string, messageId: string): Promise<MessageRecord | undefined> {
@@ -201,6 +211,7 @@ export class MemoryStore implements Store {
     if (patch.metadata !== undefined) found.metadata = patch.metadata;
     found.editedAt = at;
     found.version = nextMessageId(found.version, at);
+    this.emit(this.threads.get(threadId)!, "chatMessageEdited", { message: found }, at);
     return clone(found);
   }
 
@@ -210,6 +221,7 @@ export class MemoryStore implements Store {
     if (found.deletedAt === undefined) {
       found.deletedAt = at;
       found.version = nextMessageId(found.version, at);
+      this.emit(this.threads.get(threadId)!, "chatMessageDeleted", { message: found }, at);
     }
     return clone(found);
   }
@@ -245,6 +257,49 @@ export class MemoryStore implements Store {
       }
     }
     return purged;
+  }
+
+  async readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
+    const log = this.logs.get(userId);
+    if (!log) return [];
+    return log.events.filter((e) => e.seq > afterSeq).slice(0, limit).map(clone);
+  }
+
+  async eventBounds(userId: string): Promise<{ latest: number; pruned: number }> {
+    const log = this.logs.get(userId);
+    return { latest: log?.latest ?? 0, pruned: log?.pruned ?? 0 };
+  }
+
+  async pruneEvents(olderThan: number): Promise<number> {
+    let pruned = 0;
+    for (const log of this.logs.values()) {
+      const keep = log.events.filter((e) => e.at >= olderThan);
+      const dropped = log.events.length - keep.length;
+      if (dropped > 0) {
+        log.pruned = Math.max(log.pruned, ...log.events.filter((e) => e.at < olderThan).map((e) => e.seq));
+        log.events = keep;
+        pruned += dropped;
+      }
+    }
+    return pruned;
+  }
+
+  onEventsCommitted(listener: (userIds: string[]) => void): () => void {
+    return this.commits.add(listener);
+  }
+
+  /** Appends one event to the log of every participant (and of `extra` users). */
+  private emit(state: ThreadState, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
+    const recipients = new Set([...state.participants.keys(), ...extra]);
+    const snapshot = clone(data);
+    for (const userId of recipients) {
+      let log = this.logs.get(userId);
+      if (!log) this.logs.set(userId, (log = { events: [], latest: 0, pruned: 0 }));
+      log.latest += 1;
+      log.events.push({ userId, seq: log.latest, name, threadId: state.record.id, data: snapshot, at });
+    }
+    // Like a driver's post-commit hook: listeners hear after the operation has completed.
+    queueMicrotask(() => this.commits.notify(recipients));
   }
 
   private memberThread(threadId: string, userId: string): ThreadState | StoreFailure {

@@ -22,7 +22,10 @@ export class GroupCommit {
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly hooks: { committed?: () => void; failed?: () => void } = {},
+  ) {
     this.savepoint = db.transaction((run: () => unknown) => run());
     this.batch = db.transaction((items: Pending[]) =>
       items.map((item) => {
@@ -60,10 +63,12 @@ export class GroupCommit {
     try {
       outcomes = this.batch(items);
     } catch (error) {
+      this.hooks.failed?.();
       for (const item of items) item.reject(error);
       this.markIdle();
       return;
     }
+    this.hooks.committed?.();
     outcomes.forEach((outcome, i) => (outcome.ok ? items[i]!.resolve(outcome.value) : items[i]!.reject(outcome.error)));
     this.markIdle();
   }

@@ -72,4 +72,19 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX idempotency_by_age ON idempotency (created_at);
   `,
+  /* 2: per-user event logs for the real-time stream */ `
+  ALTER TABLE users ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN event_pruned INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE user_events (
+    user_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX user_events_by_age ON user_events (at);
+  `,
 ];

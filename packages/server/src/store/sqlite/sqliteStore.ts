@@ -17,7 +17,9 @@ import type {
   ThreadPatch,
   ThreadQuery,
 } from "../store.js";
-import type { MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import type { DurableEventName } from "@parley/protocol";
+import type { EventData, EventRecord, MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import { CommitListeners, withActor } from "../events.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
 import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
 import { GroupCommit } from "./groupCommit.js";
@@ -90,9 +92,19 @@ export class SqliteStore implements Store {
   readonly driver = "sqlite";
   private readonly writes: GroupCommit;
   private readonly sql: ReturnType<typeof prepare>;
+  private readonly commits = new CommitListeners();
+  /** Users whose logs grew in the batch being written; announced once it commits. */
+  private touched = new Set<string>();
 
   constructor(private readonly db: Db) {
-    this.writes = new GroupCommit(db);
+    this.writes = new GroupCommit(db, {
+      committed: () => {
+        const users = this.touched;
+        this.touched = new Set();
+        this.commits.notify(users);
+      },
+      failed: () => (this.touched = new Set()),
+    });
     this.sql = prepare(db);
   }
 
@@ -143,7 +155,9 @@ export class SqliteStore implements Store {
       this.appendSystem(ord, participantsAdded(t.participants, t.createdBy), t.createdAt);
       this.appendSystem(ord, topicUpdated(t.topic, t.createdBy), t.createdAt);
       if (key) this.sql.insertIdempotency.run(key.scope, key.key, key.response, t.createdAt);
-      return { created: toThread(this.sql.getThreadByOrd.get(ord) as ThreadRow) };
+      const created = toThread(this.sql.getThreadByOrd.get(ord) as ThreadRow);
+      this.emit(ord, t.id, "chatThreadCreated", withActor({ thread: created, participants: t.participants }, t.participants, t.createdBy), t.createdAt);
+      return { created };
     });
   }
 
@@ -172,7 +186,9 @@ export class SqliteStore implements Store {
         this.sql.setThreadTopic.run(patch.topic, thread.ord);
         this.appendSystem(thread.ord, topicUpdated(patch.topic, actorId), at);
       }
-      return toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
+      const updated = toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
+      this.emit(thread.ord, threadId, "chatThreadPropertiesUpdated", withActor({ thread: updated }, this.participantsOf(thread.ord), actorId), at);
+      return updated;
     });
   }
 
@@ -181,6 +197,8 @@ export class SqliteStore implements Store {
       const thread = this.memberThread(threadId, actorId);
       if ("failure" in thread) return thread;
       this.sql.deleteThread.run(at, thread.ord);
+      const deleted = toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
+      this.emit(thread.ord, threadId, "chatThreadDeleted", withActor({ thread: deleted }, this.participantsOf(thread.ord), actorId), at);
       return true as const;
     });
   }
@@ -218,6 +236,7 @@ export class SqliteStore implements Store {
       if (fresh.length === 0) return { added: [] };
       for (const p of fresh) this.join(thread.ord, p);
       this.appendSystem(thread.ord, participantsAdded(fresh, actorId), options.at);
+      this.emit(thread.ord, threadId, "participantsAdded", withActor({ participants: fresh }, this.participantsOf(thread.ord), actorId), options.at);
       return { added: fresh };
     });
   }
@@ -228,9 +247,11 @@ export class SqliteStore implements Store {
       if ("failure" in thread) return thread;
       const row = this.sql.getParticipantByOrd.get(thread.ord, userId) as ParticipantRow | undefined;
       if (!row) return { removed: false };
+      const data = withActor({ participants: [toParticipant(row)] }, this.participantsOf(thread.ord), actorId);
       this.sql.removeParticipant.run(thread.ord, userId);
       this.sql.removeReceipt.run(thread.ord, userId);
       this.appendSystem(thread.ord, participantsRemoved([toParticipant(row)], actorId), at);
+      this.emit(thread.ord, threadId, "participantsRemoved", data, at, [userId]);
       return { removed: true };
     });
   }
@@ -241,13 +262,15 @@ export class SqliteStore implements Store {
     return this.writes.write(() => {
       const thread = this.memberThread(message.threadId, message.senderId);
       if ("failure" in thread) return thread;
-      return this.append(thread.ord, {
+      const sent = this.append(thread.ord, {
         type: message.type,
         content: { message: message.content },
         senderId: message.senderId,
         senderDisplayName: message.senderDisplayName,
         metadata: message.metadata,
       }, message.at);
+      this.emit(thread.ord, message.threadId, "chatMessageReceived", { message: sent }, message.at);
+      return sent;
     });
   }
 
@@ -282,7 +305,9 @@ export class SqliteStore implements Store {
       const version = nextMessageId(row.version, at);
       const metadata = patch.metadata !== undefined ? json(patch.metadata) : row.metadata;
       this.sql.editMessage.run(JSON.stringify(content), metadata, at, version, ord, row.sequence_id);
-      return toMessage(threadId, this.sql.getMessageBySeq.get(ord, row.sequence_id) as MessageRow);
+      const edited = toMessage(threadId, this.sql.getMessageBySeq.get(ord, row.sequence_id) as MessageRow);
+      this.emit(ord, threadId, "chatMessageEdited", { message: edited }, at);
+      return edited;
     });
   }
 
@@ -291,8 +316,11 @@ export class SqliteStore implements Store {
       const found = this.ownMessage(threadId, messageId, actorId);
       if ("failure" in found) return found;
       const { ord, row } = found;
-      if (row.deleted_at === null) this.sql.markMessageDeleted.run(at, nextMessageId(row.version, at), ord, row.sequence_id);
-      return toMessage(threadId, this.sql.getMessageBySeq.get(ord, row.sequence_id) as MessageRow);
+      const deleting = row.deleted_at === null;
+      if (deleting) this.sql.markMessageDeleted.run(at, nextMessageId(row.version, at), ord, row.sequence_id);
+      const deleted = toMessage(threadId, this.sql.getMessageBySeq.get(ord, row.sequence_id) as MessageRow);
+      if (deleting) this.emit(ord, threadId, "chatMessageDeleted", { message: deleted }, at);
+      return deleted;
     });
   }
 
@@ -319,7 +347,46 @@ export class SqliteStore implements Store {
     return this.writes.write(() => this.sql.purgeIdempotency.run(olderThan).changes);
   }
 
+  // Event logs -------------------------------------------------------------------------------
+
+  async readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
+    const rows = this.sql.readEvents.all(userId, afterSeq, limit) as Array<{ seq: number; name: DurableEventName; thread_id: string; data: string; at: number }>;
+    return rows.map((r) => ({ userId, seq: r.seq, name: r.name, threadId: r.thread_id, data: JSON.parse(r.data) as EventData, at: r.at }));
+  }
+
+  async eventBounds(userId: string): Promise<{ latest: number; pruned: number }> {
+    const row = this.sql.eventBounds.get(userId) as { event_seq: number; event_pruned: number } | undefined;
+    return { latest: row?.event_seq ?? 0, pruned: row?.event_pruned ?? 0 };
+  }
+
+  pruneEvents(olderThan: number): Promise<number> {
+    return this.writes.write(() => {
+      this.sql.markPruned.run(olderThan, olderThan);
+      return this.sql.pruneEvents.run(olderThan).changes;
+    });
+  }
+
+  onEventsCommitted(listener: (userIds: string[]) => void): () => void {
+    return this.commits.add(listener);
+  }
+
   // Helpers that run inside a write ----------------------------------------------------------
+
+  /** Appends one event to the log of every participant (and of `extra` users), in this transaction. */
+  private emit(ord: number, threadId: string, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
+    const recipients = new Set([...(this.sql.participantIds.all(ord) as string[]), ...extra]);
+    const json = JSON.stringify(data);
+    for (const userId of recipients) {
+      const seq = this.sql.bumpEventSeq.get(userId) as number | undefined;
+      if (seq === undefined) continue;
+      this.sql.insertEvent.run(userId, seq, name, threadId, json, at);
+      this.touched.add(userId);
+    }
+  }
+
+  private participantsOf(ord: number): ParticipantRecord[] {
+    return (this.sql.listParticipantsByOrd.all(ord) as ParticipantRow[]).map(toParticipant);
+  }
 
   private memberThread(threadId: string, userId: string): ThreadRow | StoreFailure {
     const thread = this.sql.getThread.get(threadId) as ThreadRow | undefined;
@@ -425,6 +492,8 @@ function prepare(db: Db) {
       `SELECT ${participantCols} FROM participants WHERE thread_ord = (SELECT ord FROM threads WHERE id = ?) ORDER BY joined LIMIT ? OFFSET ?`,
     ),
     removeParticipant: s("DELETE FROM participants WHERE thread_ord = ? AND user_id = ?"),
+    participantIds: s("SELECT user_id FROM participants WHERE thread_ord = ?").pluck(),
+    listParticipantsByOrd: s(`SELECT ${participantCols} FROM participants WHERE thread_ord = ? ORDER BY joined`),
 
     insertMessage: s(
       `INSERT INTO messages (thread_ord, sequence_id, id, version, type, content, sender_id, sender_display_name, metadata, created_at)
@@ -455,6 +524,16 @@ function prepare(db: Db) {
        JOIN read_receipts r ON r.thread_ord = p.thread_ord AND r.user_id = p.user_id
        WHERE p.thread_ord = (SELECT ord FROM threads WHERE id = ?) ORDER BY p.joined LIMIT ? OFFSET ?`,
     ),
+
+    bumpEventSeq: s("UPDATE users SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq").pluck(),
+    insertEvent: s("INSERT INTO user_events (user_id, seq, name, thread_id, data, at) VALUES (?, ?, ?, ?, ?, ?)"),
+    readEvents: s("SELECT seq, name, thread_id, data, at FROM user_events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
+    eventBounds: s("SELECT event_seq, event_pruned FROM users WHERE id = ?"),
+    markPruned: s(
+      `UPDATE users SET event_pruned = max(event_pruned, (SELECT max(seq) FROM user_events e WHERE e.user_id = users.id AND e.at < ?))
+       WHERE id IN (SELECT DISTINCT user_id FROM user_events WHERE at < ?)`,
+    ),
+    pruneEvents: s("DELETE FROM user_events WHERE at < ?"),
 
     getIdempotency: s("SELECT response FROM idempotency WHERE scope = ? AND key = ?"),
     insertIdempotency: s("INSERT INTO idempotency (scope, key, response, created_at) VALUES (?, ?, ?, ?)"),
