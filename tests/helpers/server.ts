@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startParley, type RunningParley } from "@parley/server";
+import { startParley, type ConnectionOptions, type RunningParley } from "@parley/server";
 
 export interface TestServer {
   parley: RunningParley;
@@ -19,7 +19,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { store?: "sqlite" | "memory"; dataDir?: string; keepDataDir?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { store?: "sqlite" | "memory"; dataDir?: string; keepDataDir?: boolean; stream?: Partial<ConnectionOptions> } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "parley-test-"));
   const parley = await startParley({
     dataDir,
@@ -28,6 +30,7 @@ export async function startTestServer(options: { store?: "sqlite" | "memory"; da
     httpPort: 0,
     store: options.store ?? "sqlite",
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? "silent",
+    ...(options.stream && { stream: options.stream }),
   });
   const { info } = parley;
   return {

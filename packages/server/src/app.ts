@@ -20,6 +20,10 @@ import { participantRoutes } from "./http/participantRoutes.js";
 import { receiptRoutes } from "./http/receiptRoutes.js";
 import { serviceRoutes } from "./http/serviceRoutes.js";
 import type { Secrets } from "./config/secrets.js";
+import { LocalBus, type Bus } from "./realtime/bus.js";
+import { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
+import type { ConnectionOptions } from "./realtime/connection.js";
+import type { Duplex } from "node:stream";
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -34,12 +38,20 @@ export interface AppDeps {
   corsOrigins?: "*" | string[];
   /** How far x-ms-date may be from now (ms); 15 minutes, as ACS. */
   hmacMaxSkewMs?: number;
+  /** Between writers and the event-stream gateway; in-process unless a shared driver is given. */
+  bus?: Bus;
+  /** Event-stream tuning (heartbeat, buffers, retention); defaults in realtime/gateway.ts. */
+  stream?: Partial<ConnectionOptions>;
 }
 
 export interface ParleyApp {
   fastify: FastifyInstance;
   /** Node request handler, for any number of http/https servers. */
   handler: RequestHandler;
+  /** Node `upgrade` handler (the WebSocket event stream), for the same servers. */
+  upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+  gateway: EventGateway;
+  bus: Bus;
   identity: IdentityService;
   chat: ChatService;
   /** false once shutdown began: /healthz answers 503 so balancers drain this node. */
@@ -76,9 +88,13 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, "request");
   });
 
+  const bus = deps.bus ?? new LocalBus();
+  const stopAnnouncing = deps.store.onEventsCommitted((userIds) => void bus.publish({ type: "logsGrew", userIds }));
   const tokens = new TokenService(deps.secrets.tokenSecret, { resourceId: deps.secrets.resourceId, clock });
-  const identity = new IdentityService({ store: deps.store, tokens, clock, uuid, resourceId: deps.secrets.resourceId });
-  const chat = new ChatService({ store: deps.store, clock, uuid });
+  const identity = new IdentityService({ store: deps.store, tokens, clock, uuid, resourceId: deps.secrets.resourceId, bus });
+  const chat = new ChatService({ store: deps.store, clock, uuid, bus });
+  const streamOptions = { ...DEFAULT_STREAM_OPTIONS, ...deps.stream };
+  const gateway = new EventGateway({ store: deps.store, bus, identity, clock, options: streamOptions });
   const hmac = new HmacVerifier(deps.secrets.accessKey, { clock, maxSkewMs: deps.hmacMaxSkewMs ?? 15 * 60 * 1000 });
 
   const pipeline = new Pipeline(fastify, { hmac, identity, corsOrigins: deps.corsOrigins ?? "*" });
@@ -89,9 +105,11 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   receiptRoutes(pipeline, chat);
   serviceRoutes(pipeline, { isReady: () => ready });
 
-  // Idempotency keys only need to outlive client retry windows.
+  // Idempotency keys only need to outlive client retry windows; event logs keep the retention
+  // promised to reconnecting clients (docs/realtime.md).
   const purge = setInterval(() => {
     deps.store.purgeIdempotencyKeys(clock() - IDEMPOTENCY_KEY_LIFETIME_MS).catch((err) => fastify.log.warn({ err }, "idempotency purge failed"));
+    deps.store.pruneEvents(clock() - streamOptions.retentionHours * 3600_000).catch((err) => fastify.log.warn({ err }, "event pruning failed"));
   }, 60 * 60 * 1000);
   purge.unref();
 
@@ -99,12 +117,18 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   return {
     fastify,
     handler: handler!,
+    upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    gateway,
+    bus,
     identity,
     chat,
     setReady: (value) => (ready = value),
     close: async () => {
       clearInterval(purge);
       ready = false;
+      await gateway.close();
+      stopAnnouncing();
+      if (!deps.bus) await bus.close();
       await fastify.close();
     },
   };

@@ -6,3 +6,6 @@ export { ensureDevTls } from "./tls/devCa.js";
 export { signRequest } from "./auth/hmac.js";
 export { assertPythonParsable, TokenService } from "./auth/tokens.js";
 export * from "./store/index.js";
+export { LocalBus, type Bus, type BusNotice, type EphemeralSignal } from "./realtime/bus.js";
+export { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
+export type { ConnectionOptions } from "./realtime/connection.js";

@@ -9,6 +9,7 @@ import { listen } from "./server.js";
 import { loadOrCreateSecrets } from "./config/secrets.js";
 import { ensureDevTls } from "./tls/devCa.js";
 import { MemoryStore, openSqliteStore, type Store } from "./store/index.js";
+import type { ConnectionOptions } from "./realtime/connection.js";
 
 export interface ParleyOptions {
   dataDir: string;
@@ -20,6 +21,8 @@ export interface ParleyOptions {
   /** Extra host names for the certificate and the printed endpoint (e.g. a LAN name). */
   publicHost?: string;
   corsOrigins?: "*" | string[];
+  /** Event-stream tuning (tests use short heartbeats); see realtime/gateway.ts for defaults. */
+  stream?: Partial<ConnectionOptions>;
 }
 
 export interface EndpointInfo {
@@ -48,7 +51,13 @@ export async function startParley(options: ParleyOptions): Promise<RunningParley
   const store: Store = options.store === "memory" ? new MemoryStore() : openSqliteStore({ path: path.join(dataDir, "parley.db") });
   let app: ParleyApp;
   try {
-    app = await createApp({ store, secrets, logLevel: options.logLevel, ...(options.corsOrigins && { corsOrigins: options.corsOrigins }) });
+    app = await createApp({
+      store,
+      secrets,
+      logLevel: options.logLevel,
+      ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
+      ...(options.stream && { stream: options.stream }),
+    });
   } catch (error) {
     await store.close();
     throw error;

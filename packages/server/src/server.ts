@@ -40,6 +40,7 @@ export async function listen(app: ParleyApp, options: ListenOptions): Promise<Li
     servers.push(server);
   }
   for (const server of servers) {
+    server.on("upgrade", app.upgrade);
     // Comfortably above client keep-alive pools' idle timeouts, so clients do not race a closing socket.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -49,7 +50,10 @@ export async function listen(app: ParleyApp, options: ListenOptions): Promise<Li
   result.close = () =>
     (closing ??= (async () => {
       app.setReady(false);
-      await Promise.all(servers.map((s) => drain(s, options.drainTimeoutMs ?? 10_000)));
+      // Stop accepting first; open streams are told to reconnect elsewhere (1001) by app.close().
+      const drained = Promise.all(servers.map((s) => drain(s, options.drainTimeoutMs ?? 10_000)));
+      await app.gateway.close();
+      await drained;
       await app.close();
     })());
   return result;

@@ -6,6 +6,7 @@ import { LIMITS, makeThreadId, type ChatRetentionPolicy, type CommunicationError
 import { isStoreFailure, type MessageRecord, type ParticipantRecord, type ReadReceiptRecord, type Store, type ThreadRecord } from "../store/index.js";
 import { DomainError, badRequest, forbidden, fromStoreFailure, notFound } from "../domain/errors.js";
 import { allows, type ChatCaller } from "../domain/caller.js";
+import type { Bus, EphemeralSignal } from "../realtime/bus.js";
 import { checkDisplayName, checkMessageContent, checkMetadata, checkRetentionPolicy, checkTopic, firstError } from "./validation.js";
 
 /** A participant as a request names it: `userId` is undefined when the identifier is no ACS user. */
@@ -42,6 +43,8 @@ export interface ChatServiceDeps {
   store: Store;
   clock: () => number;
   uuid: () => string;
+  /** Carries live-only signals (typing, read receipts) to connected participants. */
+  bus?: Bus;
 }
 
 /** A participant without shareHistoryTime sees the whole history, as in ACS. */
@@ -237,13 +240,31 @@ export class ChatService {
     const invalid = checkDisplayName(senderDisplayName, "senderDisplayName");
     if (invalid) return invalid;
     const access = await this.access(caller, threadId);
-    return isError(access) ? access : true;
+    if (isError(access)) return access;
+    await this.signal(threadId, {
+      name: "typingIndicatorReceived",
+      threadId,
+      senderId: caller.userId,
+      at: this.deps.clock(),
+      ...(senderDisplayName !== undefined && { senderDisplayName }),
+    });
+    return true;
   }
 
   async sendReadReceipt(caller: ChatCaller, threadId: string, messageId: string): Promise<ReadReceiptRecord | DomainError> {
     if (!allows(caller, "use")) return noChatScope();
     const receipt = await this.deps.store.sendReadReceipt(threadId, caller.userId, messageId, this.deps.clock());
-    return isStoreFailure(receipt) ? fromStoreFailure(receipt, { threadId, messageId }) : receipt;
+    if (isStoreFailure(receipt)) return fromStoreFailure(receipt, { threadId, messageId });
+    const sender = await this.deps.store.getParticipant(threadId, caller.userId);
+    await this.signal(threadId, {
+      name: "readReceiptReceived",
+      threadId,
+      senderId: caller.userId,
+      at: receipt.readAt,
+      chatMessageId: receipt.messageId,
+      ...(sender?.displayName !== undefined && { senderDisplayName: sender.displayName }),
+    });
+    return receipt;
   }
 
   async listReadReceipts(caller: ChatCaller, threadId: string, skip: number, limit: number): Promise<ReadReceiptRecord[] | DomainError> {
@@ -253,6 +274,13 @@ export class ChatService {
   }
 
   // Helpers ----------------------------------------------------------------------------------
+
+  /** Sends a live-only signal to every participant's connections (the sender's other tabs too). */
+  private async signal(threadId: string, signal: EphemeralSignal): Promise<void> {
+    if (!this.deps.bus) return;
+    const members = await this.deps.store.listParticipants(threadId, 0, LIMITS.participantsPerThread);
+    await this.deps.bus.publish({ type: "ephemeral", userIds: members.map((m) => m.userId), signal });
+  }
 
   /** The thread, if it exists and is not deleted, and the caller's place in it. */
   private async access(caller: ChatCaller, threadId: string): Promise<{ thread: ThreadRecord; participant: ParticipantRecord } | DomainError> {

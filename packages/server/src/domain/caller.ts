@@ -2,6 +2,8 @@
 export interface ChatCaller {
   userId: string;
   scopes: ReadonlySet<string>;
+  /** When the caller's token expires (epoch ms). */
+  tokenExpiresAt?: number;
 }
 
 /** What a token's scopes allow on chat (ACS: chat, chat.join, chat.join.limited). */

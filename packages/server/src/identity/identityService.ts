@@ -6,6 +6,7 @@ import type { Store } from "../store/index.js";
 import type { TokenService } from "../auth/tokens.js";
 import { DomainError, badRequest, notFound, unauthorized, type DomainError as Err } from "../domain/errors.js";
 import type { ChatCaller } from "../domain/caller.js";
+import type { Bus } from "../realtime/bus.js";
 
 export interface IssuedToken {
   token: string;
@@ -18,6 +19,8 @@ export interface IdentityServiceDeps {
   clock: () => number;
   uuid: () => string;
   resourceId: string;
+  /** Told when a user's tokens stop being valid, so live connections close at once. */
+  bus?: Bus;
 }
 
 export class IdentityService {
@@ -48,12 +51,16 @@ export class IdentityService {
 
   async revokeTokens(userId: string): Promise<true | Err> {
     const user = await this.deps.store.revokeTokens(userId);
-    return user ? true : notFound(`Identity ${userId} was not found.`, "id");
+    if (!user) return notFound(`Identity ${userId} was not found.`, "id");
+    await this.deps.bus?.publish({ type: "tokensChanged", userId });
+    return true;
   }
 
   async deleteUser(userId: string): Promise<true | Err> {
     const deleted = await this.deps.store.deleteUser(userId, this.deps.clock());
-    return deleted ? true : notFound(`Identity ${userId} was not found.`, "id");
+    if (!deleted) return notFound(`Identity ${userId} was not found.`, "id");
+    await this.deps.bus?.publish({ type: "tokensChanged", userId });
+    return true;
   }
 
   /** Turns a bearer token into a caller: signature, expiry, revocation and deletion are checked. */
@@ -67,7 +74,7 @@ export class IdentityService {
     if (!user || user.deletedAt !== undefined) return new DomainError("TokenRevoked", "The identity of this access token was deleted.");
     if (check.claims.epoch < user.tokenEpoch) return new DomainError("TokenRevoked", "The access token was revoked.");
     if (check.claims.epoch > user.tokenEpoch) return unauthorized();
-    return { userId: user.id, scopes: new Set(check.claims.scopes) };
+    return { userId: user.id, scopes: new Set(check.claims.scopes), tokenExpiresAt: check.claims.expiresAt * 1000 };
   }
 
   private checkTokenRequest(scopes: string[], expiresInMinutes: number | undefined): { scopes: string[]; expiresInMinutes: number } | Err {
