@@ -13,19 +13,19 @@ export function withActor(data: Omit<EventData, "actor">, participants: Iterable
 
 /** Fans out commit notifications to listeners; a throwing listener does not stop the others. */
 export class CommitListeners {
-  private readonly listeners = new Set<(userIds: string[]) => void>();
+  private readonly listeners = new Set<(userIds: string[], feedGrew: boolean) => void>();
 
-  add(listener: (userIds: string[]) => void): () => void {
+  add(listener: (userIds: string[], feedGrew: boolean) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  notify(userIds: Iterable<string>): void {
+  notify(userIds: Iterable<string>, feedGrew = true): void {
     const ids = [...new Set(userIds)];
-    if (ids.length === 0) return;
+    if (ids.length === 0 && !feedGrew) return;
     for (const listener of this.listeners) {
       try {
-        listener(ids);
+        listener(ids, feedGrew);
       } catch {
         // A listener's failure must not affect the write that already committed.
       }

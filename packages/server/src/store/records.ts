@@ -88,3 +88,14 @@ export interface EventData {
   /** Who did it, as a participant at the time. */
   actor?: ParticipantRecord;
 }
+
+/** One entry of the global change feed: every durable event once, with who it went to. */
+export interface ChangeRecord {
+  seq: number;
+  name: DurableEventName;
+  threadId: string;
+  data: EventData;
+  /** The users whose logs got this event. */
+  recipients: string[];
+  at: number;
+}

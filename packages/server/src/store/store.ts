@@ -8,6 +8,7 @@
  */
 import type { ChatRetentionPolicy, Metadata } from "@parley/protocol";
 import type {
+  ChangeRecord,
   EventRecord,
   MessageRecord,
   ParticipantRecord,
@@ -154,11 +155,16 @@ export interface Store {
   readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
   /** The newest seq, and the highest seq already pruned (events above it are all still kept). */
   eventBounds(userId: string): Promise<{ latest: number; pruned: number }>;
-  /** Drops events older than the given time; returns how many. */
+  /** Drops events (per-user logs and the change feed) older than the given time; returns how many. */
   pruneEvents(olderThan: number): Promise<number>;
   /**
-   * Calls the listener after each commit with the users whose logs grew in it. Returns an
-   * unsubscribe function.
+   * The global change feed, for server-side consumers such as webhooks: every durable event once,
+   * in commit order, with its recipients. Changes with seq > afterSeq, oldest first.
    */
-  onEventsCommitted(listener: (userIds: string[]) => void): () => void;
+  readChanges(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
+  /**
+   * Calls the listener after each commit that appended events, with the users whose logs grew
+   * (and whether the change feed grew). Returns an unsubscribe function.
+   */
+  onEventsCommitted(listener: (userIds: string[], feedGrew: boolean) => void): () => void;
 }

@@ -4,7 +4,7 @@
  */
 import type { Store, CreateThreadInput, CreateThreadOutcome, MessagePatch, MessageQuery, NewUserMessage, StoreFailure, ThreadPatch, ThreadQuery } from "../store.js";
 import type { DurableEventName } from "@parley/protocol";
-import type { EventData, EventRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import type { ChangeRecord, EventData, EventRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
 import { CommitListeners, withActor } from "../events.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
 import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
@@ -29,6 +29,8 @@ export class MemoryStore implements Store {
   private readonly idempotency = new Map<string, { response: string; at: number }>();
   private readonly logs = new Map<string, { events: EventRecord[]; latest: number; pruned: number }>();
   private readonly commits = new CommitListeners();
+  private changes: ChangeRecord[] = [];
+  private changeSeq = 0;
   private order = 0;
 
   async close(): Promise<void> {}
@@ -270,8 +272,14 @@ export class MemoryStore implements Store {
     return { latest: log?.latest ?? 0, pruned: log?.pruned ?? 0 };
   }
 
+  async readChanges(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
+    return this.changes.filter((c) => c.seq > afterSeq).slice(0, limit).map(clone);
+  }
+
   async pruneEvents(olderThan: number): Promise<number> {
-    let pruned = 0;
+    const keptChanges = this.changes.filter((c) => c.at >= olderThan);
+    let pruned = this.changes.length - keptChanges.length;
+    this.changes = keptChanges;
     for (const log of this.logs.values()) {
       const keep = log.events.filter((e) => e.at >= olderThan);
       const dropped = log.events.length - keep.length;
@@ -284,7 +292,7 @@ export class MemoryStore implements Store {
     return pruned;
   }
 
-  onEventsCommitted(listener: (userIds: string[]) => void): () => void {
+  onEventsCommitted(listener: (userIds: string[], feedGrew: boolean) => void): () => void {
     return this.commits.add(listener);
   }
 
@@ -298,6 +306,7 @@ export class MemoryStore implements Store {
       log.latest += 1;
       log.events.push({ userId, seq: log.latest, name, threadId: state.record.id, data: snapshot, at });
     }
+    this.changes.push({ seq: ++this.changeSeq, name, threadId: state.record.id, data: snapshot, recipients: [...recipients], at });
     // Like a driver's post-commit hook: listeners hear after the operation has completed.
     queueMicrotask(() => this.commits.notify(recipients));
   }

@@ -87,4 +87,15 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX user_events_by_age ON user_events (at);
   `,
+  /* 3: the global change feed (webhooks and other server-side consumers) */ `
+  CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX changes_by_age ON changes (at);
+  `,
 ];

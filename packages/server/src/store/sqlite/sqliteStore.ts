@@ -18,7 +18,7 @@ import type {
   ThreadQuery,
 } from "../store.js";
 import type { DurableEventName } from "@parley/protocol";
-import type { EventData, EventRecord, MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import type { ChangeRecord, EventData, EventRecord, MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
 import { CommitListeners, withActor } from "../events.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
 import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
@@ -95,15 +95,22 @@ export class SqliteStore implements Store {
   private readonly commits = new CommitListeners();
   /** Users whose logs grew in the batch being written; announced once it commits. */
   private touched = new Set<string>();
+  /** Whether the batch being written appended to the change feed. */
+  private changed = false;
 
   constructor(private readonly db: Db) {
     this.writes = new GroupCommit(db, {
       committed: () => {
         const users = this.touched;
+        const changed = this.changed;
         this.touched = new Set();
-        this.commits.notify(users);
+        this.changed = false;
+        this.commits.notify(users, changed);
       },
-      failed: () => (this.touched = new Set()),
+      failed: () => {
+        this.touched = new Set();
+        this.changed = false;
+      },
     });
     this.sql = prepare(db);
   }
@@ -362,11 +369,23 @@ export class SqliteStore implements Store {
   pruneEvents(olderThan: number): Promise<number> {
     return this.writes.write(() => {
       this.sql.markPruned.run(olderThan, olderThan);
-      return this.sql.pruneEvents.run(olderThan).changes;
+      return this.sql.pruneEvents.run(olderThan).changes + this.sql.pruneChanges.run(olderThan).changes;
     });
   }
 
-  onEventsCommitted(listener: (userIds: string[]) => void): () => void {
+  async readChanges(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
+    const rows = this.sql.readChanges.all(afterSeq, limit) as Array<{ seq: number; name: DurableEventName; thread_id: string; data: string; recipients: string; at: number }>;
+    return rows.map((r) => ({
+      seq: r.seq,
+      name: r.name,
+      threadId: r.thread_id,
+      data: JSON.parse(r.data) as EventData,
+      recipients: JSON.parse(r.recipients) as string[],
+      at: r.at,
+    }));
+  }
+
+  onEventsCommitted(listener: (userIds: string[], feedGrew: boolean) => void): () => void {
     return this.commits.add(listener);
   }
 
@@ -376,12 +395,16 @@ export class SqliteStore implements Store {
   private emit(ord: number, threadId: string, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
     const recipients = new Set([...(this.sql.participantIds.all(ord) as string[]), ...extra]);
     const json = JSON.stringify(data);
+    const delivered: string[] = [];
     for (const userId of recipients) {
       const seq = this.sql.bumpEventSeq.get(userId) as number | undefined;
       if (seq === undefined) continue;
       this.sql.insertEvent.run(userId, seq, name, threadId, json, at);
       this.touched.add(userId);
+      delivered.push(userId);
     }
+    this.sql.insertChange.run(name, threadId, json, JSON.stringify(delivered), at);
+    this.changed = true;
   }
 
   private participantsOf(ord: number): ParticipantRecord[] {
@@ -534,6 +557,9 @@ function prepare(db: Db) {
        WHERE id IN (SELECT DISTINCT user_id FROM user_events WHERE at < ?)`,
     ),
     pruneEvents: s("DELETE FROM user_events WHERE at < ?"),
+    insertChange: s("INSERT INTO changes (name, thread_id, data, recipients, at) VALUES (?, ?, ?, ?, ?)"),
+    readChanges: s("SELECT seq, name, thread_id, data, recipients, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"),
+    pruneChanges: s("DELETE FROM changes WHERE at < ?"),
 
     getIdempotency: s("SELECT response FROM idempotency WHERE scope = ? AND key = ?"),
     insertIdempotency: s("INSERT INTO idempotency (scope, key, response, created_at) VALUES (?, ?, ?, ?)"),
