@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["protocol", "server", "cli"];
+const PACKAGES = ["protocol", "server", "cli", "sdk"];
 
 function mtime(file) {
   return existsSync(file) ? statSync(file).mtimeMs : 0;
