@@ -109,6 +109,29 @@ function eventLogContract(name: string, open: () => Promise<{ store: Store; clea
         assert.equal(heard.length, before, "unsubscribed listeners hear nothing");
       }));
 
+    it("expireThreads deletes threads whose retention policy ran out, once, with an event", () =>
+      scenario(async (store) => {
+        const [a, b] = await withUsers(store, 2);
+        const day = 86_400_000;
+        const members = [{ userId: a!, shareHistoryTime: 0 }, { userId: b!, shareHistoryTime: 0 }];
+        const short = threadId();
+        const long = threadId();
+        const forever = threadId();
+        await store.createThread({ thread: { id: short, topic: "s", createdAt: 0, createdBy: a!, participants: members, retentionPolicy: { kind: "threadCreationDate", deleteThreadAfterDays: 30 } } });
+        await store.createThread({ thread: { id: long, topic: "l", createdAt: 0, createdBy: a!, participants: members, retentionPolicy: { kind: "threadCreationDate", deleteThreadAfterDays: 90 } } });
+        await store.createThread({ thread: { id: forever, topic: "f", createdAt: 0, createdBy: a!, participants: members, retentionPolicy: { kind: "none" } } });
+        assert.deepEqual(await store.expireThreads(30 * day - 1), []);
+        assert.deepEqual(await store.expireThreads(30 * day), [short]);
+        assert.deepEqual(await store.expireThreads(31 * day), [], "an expired thread is deleted once");
+        assert.equal((await store.getThread(short))?.deletedAt, 30 * day);
+        assert.equal((await store.getThread(long))?.deletedAt, undefined);
+        const last = (await store.readEvents(b!, 0, 100)).at(-1)!;
+        assert.equal(last.name, "chatThreadDeleted");
+        assert.equal(last.threadId, short);
+        assert.equal(last.data.actor, undefined, "no user deleted it");
+        assert.deepEqual(await store.expireThreads(1000 * day), [long]);
+      }));
+
     it("pruning drops old events, records how far, and keeps newer ones", () =>
       scenario(async (store) => {
         const [a] = await withUsers(store, 1);

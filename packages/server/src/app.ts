@@ -107,11 +107,18 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
 
   // Idempotency keys only need to outlive client retry windows; event logs keep the retention
   // promised to reconnecting clients (docs/realtime.md).
-  const purge = setInterval(() => {
+  // Threads whose retention policy ran out are deleted on the same schedule and once at start.
+  const housekeeping = () => {
     deps.store.purgeIdempotencyKeys(clock() - IDEMPOTENCY_KEY_LIFETIME_MS).catch((err) => fastify.log.warn({ err }, "idempotency purge failed"));
     deps.store.pruneEvents(clock() - streamOptions.retentionHours * 3600_000).catch((err) => fastify.log.warn({ err }, "event pruning failed"));
-  }, 60 * 60 * 1000);
+    deps.store.expireThreads(clock()).then(
+      (ids) => ids.length > 0 && fastify.log.info({ threads: ids.length }, "threads deleted by retention policy"),
+      (err) => fastify.log.warn({ err }, "retention sweep failed"),
+    );
+  };
+  const purge = setInterval(housekeeping, 60 * 60 * 1000);
   purge.unref();
+  housekeeping();
 
   await fastify.ready();
   return {

@@ -84,7 +84,10 @@ export function renderLogEvent(record: EventRecord): { name: ChatEventName; data
         },
       };
     case "chatThreadDeleted":
-      return { name: record.name, data: { threadId: record.threadId, version, recipient, deletedOn: iso(record.at), deletedBy: actorOf(record), reason: "deletedByUser" } };
+      return {
+        name: record.name,
+        data: { threadId: record.threadId, version, recipient, deletedOn: iso(record.at), deletedBy: actorOf(record), reason: record.data.actor ? "deletedByUser" : "deletedByPolicy" },
+      };
     case "participantsAdded":
       return { name: record.name, data: { threadId: record.threadId, version, recipient, addedOn: iso(record.at), participantsAdded: participants.map(participant), addedBy: actorOf(record) } };
     case "participantsRemoved":

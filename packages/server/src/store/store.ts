@@ -113,6 +113,11 @@ export interface Store {
   /** Applies the patch and, when the topic changes, records a topicUpdated message. */
   updateThread(threadId: string, actorId: string, patch: ThreadPatch, at: number): Promise<ThreadRecord | StoreFailure>;
   deleteThread(threadId: string, actorId: string, at: number): Promise<true | StoreFailure>;
+  /**
+   * Deletes every live thread whose `threadCreationDate` retention policy has run out by `now`
+   * (a chatThreadDeleted event with no actor goes to its participants). Returns their ids.
+   */
+  expireThreads(now: number): Promise<string[]>;
 
   // Participants
   getParticipant(threadId: string, userId: string): Promise<ParticipantRecord | undefined>;

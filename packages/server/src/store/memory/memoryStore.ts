@@ -6,6 +6,7 @@ import type { Store, CreateThreadInput, CreateThreadOutcome, MessagePatch, Messa
 import type { DurableEventName } from "@parley/protocol";
 import type { ChangeRecord, EventData, EventRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
 import { CommitListeners, withActor } from "../events.js";
+import { retentionDeadline } from "../retention.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
 import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
 
@@ -122,6 +123,18 @@ export class MemoryStore implements Store {
     state.record.deletedAt = at;
     this.emit(state, "chatThreadDeleted", withActor({ thread: state.record }, state.participants.values(), actorId), at);
     return true;
+  }
+
+  async expireThreads(now: number): Promise<string[]> {
+    const expired: string[] = [];
+    for (const state of this.threads.values()) {
+      const deadline = retentionDeadline(state.record);
+      if (state.record.deletedAt !== undefined || deadline === undefined || deadline > now) continue;
+      state.record.deletedAt = now;
+      this.emit(state, "chatThreadDeleted", { thread: state.record }, now);
+      expired.push(state.record.id);
+    }
+    return expired;
   }
 
   async getParticipant(threadId: string, userId: string): Promise<ParticipantRecord | undefined> {

@@ -20,6 +20,7 @@ import type {
 import type { DurableEventName } from "@parley/protocol";
 import type { ChangeRecord, EventData, EventRecord, MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
 import { CommitListeners, withActor } from "../events.js";
+import { retentionDeadline } from "../retention.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
 import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessageDraft } from "../systemMessages.js";
 import { GroupCommit } from "./groupCommit.js";
@@ -207,6 +208,21 @@ export class SqliteStore implements Store {
       const deleted = toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
       this.emit(thread.ord, threadId, "chatThreadDeleted", withActor({ thread: deleted }, this.participantsOf(thread.ord), actorId), at);
       return true as const;
+    });
+  }
+
+  expireThreads(now: number): Promise<string[]> {
+    return this.writes.write(() => {
+      const expired: string[] = [];
+      for (const row of this.sql.threadsWithRetention.all() as ThreadRow[]) {
+        const thread = toThread(row);
+        const deadline = retentionDeadline(thread);
+        if (deadline === undefined || deadline > now) continue;
+        this.sql.deleteThread.run(now, row.ord);
+        this.emit(row.ord, row.id, "chatThreadDeleted", { thread: { ...thread, deletedAt: now } }, now);
+        expired.push(row.id);
+      }
+      return expired;
     });
   }
 
@@ -499,6 +515,7 @@ function prepare(db: Db) {
     setThreadMetadata: s("UPDATE threads SET metadata = ? WHERE ord = ?"),
     setThreadRetention: s("UPDATE threads SET retention_policy = ? WHERE ord = ?"),
     deleteThread: s("UPDATE threads SET deleted_at = ? WHERE ord = ?"),
+    threadsWithRetention: s(`SELECT ${threadCols} FROM threads WHERE deleted_at IS NULL AND retention_policy LIKE '%threadCreationDate%'`),
     advanceThread: s("UPDATE threads SET last_sequence_id = ?, last_message_id = ?, last_message_at = ? WHERE ord = ?"),
 
     insertParticipant: s(
