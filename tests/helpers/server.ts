@@ -20,14 +20,22 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { store?: "sqlite" | "memory"; dataDir?: string; keepDataDir?: boolean; stream?: Partial<ConnectionOptions> } = {},
+  options: {
+    store?: "sqlite" | "memory";
+    dataDir?: string;
+    keepDataDir?: boolean;
+    stream?: Partial<ConnectionOptions>;
+    /** Fixed ports (default 0: ephemeral), e.g. to restart a server where its clients expect it. */
+    httpsPort?: number;
+    httpPort?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "parley-test-"));
   const parley = await startParley({
     dataDir,
     host: "127.0.0.1",
-    httpsPort: 0,
-    httpPort: 0,
+    httpsPort: options.httpsPort ?? 0,
+    httpPort: options.httpPort ?? 0,
     store: options.store ?? "sqlite",
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? "silent",
     ...(options.stream && { stream: options.stream }),
