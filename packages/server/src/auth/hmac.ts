@@ -4,8 +4,8 @@
  *   VERB \n path-and-query \n x-ms-date;host;x-ms-content-sha256
  *
  * signed with base64decode(accesskey). The path is the raw, still percent-encoded request-target.
- * Python signs it without the leading "/" over http, and signs the host as written in the endpoint
- * (with ":443") while sending it without; both variants are accepted. Comparison is constant-time.
+ * The Python SDK's quirks produce a few other canonical forms (see signedForms); all are accepted.
+ * Comparison is constant-time.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
@@ -53,18 +53,32 @@ export class HmacVerifier {
       return { ok: false, reason: "x-ms-content-sha256 does not match the request body." };
     }
 
-    const host = header(req.headers, "host") ?? "";
-    const hosts = host.includes(":") ? [host] : [host, `${host}:443`];
-    const paths = [req.rawUrl, req.rawUrl.replace(/^\//, "")];
     const given = Buffer.from(match[2]!, "base64");
-    for (const h of hosts) {
-      for (const p of paths) {
-        const expected = createHmac("sha256", this.key).update(`${req.method}\n${p}\n${date};${h};${contentHash}`, "utf8").digest();
-        if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
-      }
+    for (const [host, pathAndQuery] of signedForms(header(req.headers, "host") ?? "", req.rawUrl)) {
+      const expected = createHmac("sha256", this.key).update(`${req.method}\n${pathAndQuery}\n${date};${host};${contentHash}`, "utf8").digest();
+      if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
     }
     return { ok: false, reason: "The HMAC signature does not match." };
   }
+}
+
+/**
+ * The (host, path-and-query) pairs an official SDK may have signed for this request:
+ *  - as sent (JS, and Python over https);
+ *  - path without its leading "/" (Python over http slices `url[len(host) + 8:]`, assuming https);
+ *  - host with ":443" when the Host header omits the default port (Python signs the host as written);
+ *  - host with a trailing "/" and one more character cut from the path: Python's
+ *    `CommunicationIdentityClient("https://host:port/", AzureKeyCredential(key))` keeps the endpoint's
+ *    trailing slash in the host it signs, and Parley prints its endpoint with one.
+ */
+function signedForms(host: string, rawUrl: string): Array<[string, string]> {
+  const hosts = host.includes(":") ? [host] : [host, `${host}:443`];
+  return hosts.flatMap((h): Array<[string, string]> => [
+    [h, rawUrl],
+    [h, rawUrl.slice(1)],
+    [`${h}/`, rawUrl.slice(1)],
+    [`${h}/`, rawUrl.slice(2)],
+  ]);
 }
 
 function header(headers: HmacRequest["headers"], name: string): string | undefined {
