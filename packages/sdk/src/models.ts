@@ -10,12 +10,12 @@ export type { ChatError };
 // ---------------------------------------------------------------------------------------------
 // Common options
 
-/** An AbortSignal (the platform's, or anything shaped like it). */
+/** An AbortSignal (the platform's, or anything shaped like it), as `@azure/abort-controller` has it. */
 export interface AbortSignalLike {
   readonly aborted: boolean;
-  readonly reason?: unknown;
-  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: "abort", listener: () => void): void;
+  readonly reason?: any;
+  addEventListener(type: "abort", listener: (this: AbortSignalLike, ev: any) => any, options?: any): void;
+  removeEventListener(type: "abort", listener: (this: AbortSignalLike, ev: any) => any, options?: any): void;
 }
 
 /** Per-call options every operation accepts (a subset of `@azure/core-client`'s OperationOptions). */
@@ -43,6 +43,9 @@ export interface RetryOptions {
 /** `fetch` as the SDK calls it (the platform's, or a compatible one such as a test double). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/** PEM certificate(s): strings or bytes (e.g. `fs.readFileSync(".parley/tls/ca.crt")`). */
+export type CertificateAuthority = string | Uint8Array | Array<string | Uint8Array>;
+
 /** Options of every client in this package. */
 export interface CommonClientOptions {
   retryOptions?: RetryOptions;
@@ -53,7 +56,7 @@ export interface CommonClientOptions {
    * `<data-dir>/tls/ca.crt`. Same option name as the official SDKs. Alternatives: start Node with
    * `NODE_EXTRA_CA_CERTS=<data-dir>/tls/ca.crt`, or use Parley's plain `http://` endpoint locally.
    */
-  tlsOptions?: { ca?: string | string[] };
+  tlsOptions?: { ca?: CertificateAuthority };
   /** Prepended to the `x-ms-useragent` header. */
   userAgentOptions?: { userAgentPrefix?: string };
   /** Overrides the api-version sent (defaults to the official SDK's). */

@@ -3,12 +3,18 @@
  * the `ws` fallback for Node 20 (no global WebSocket), and `tlsOptions.ca` for fetch and WebSocket.
  * Node built-ins and `ws` are loaded lazily, so importing the SDK costs nothing until used.
  */
-import type { FetchLike, WebSocketConstructorLike } from "../models.js";
+import type { CertificateAuthority, FetchLike, WebSocketConstructorLike } from "../models.js";
 
 export const platformName = "node";
 
+/** PEM text(s) from strings or bytes. */
+function pems(ca: CertificateAuthority): string[] {
+  return (Array.isArray(ca) ? ca : [ca]).map((c) => (typeof c === "string" ? c : new TextDecoder().decode(c)));
+}
+
 /** The global WebSocket when there is one (Node 22+), else `ws`; with a CA always `ws`. */
-export async function loadWebSocket(ca?: string | string[]): Promise<WebSocketConstructorLike> {
+export async function loadWebSocket(authority?: CertificateAuthority): Promise<WebSocketConstructorLike> {
+  const ca = authority === undefined ? undefined : pems(authority);
   const global = (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
   if (global && !ca) return global;
   let ws: typeof import("ws");
@@ -27,7 +33,8 @@ export async function loadWebSocket(ca?: string | string[]): Promise<WebSocketCo
 }
 
 /** A fetch over node:https / node:http that trusts the given CA certificates (PEM). */
-export function createTlsFetch(ca: string | string[]): FetchLike {
+export function createTlsFetch(authority: CertificateAuthority): FetchLike {
+  const ca = pems(authority);
   return async (input, init) => {
     const [{ request: httpsRequest }, { request: httpRequest }] = await Promise.all([import("node:https"), import("node:http")]);
     const url = new URL(input);
