@@ -192,11 +192,13 @@ function requestInfo(spec: RequestSpec, url: URL) {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-    return cause?.code ? `${error.message} (${cause.code}${cause.message ? `: ${cause.message}` : ""})` : error.message;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+  if (!cause?.code) return error.message;
+  const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code)
+    ? "; trust Parley's CA (<data-dir>/tls/ca.crt) with NODE_EXTRA_CA_CERTS or the tlsOptions.ca option, or use its http:// endpoint locally"
+    : "";
+  return `${error.message} (${cause.code}${cause.message ? `: ${cause.message}` : ""})${hint}`;
 }
 
 function throwIfAborted(signal: AbortSignalLike | undefined, spec: RequestSpec, url: URL, cause?: unknown): void {
