@@ -4,3 +4,4 @@ export * from "./limits.js";
 export * from "./apiVersions.js";
 export * from "./models.js";
 export * from "./events.js";
+export * from "./eventGrid.js";
