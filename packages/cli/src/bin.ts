@@ -28,6 +28,8 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-level <level>", "pino log level").env("PARLEY_LOG_LEVEL").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .addOption(new Option("--public-host <name>", "host name clients use, added to the certificate").env("PARLEY_PUBLIC_HOST"))
     .addOption(new Option("--cors-origins <list>", "comma-separated origins allowed by CORS, or *").env("PARLEY_CORS_ORIGINS").default("*"))
+    .addOption(new Option("--webhooks-config <file>", "JSON file of webhook subscriptions to keep in place").env("PARLEY_WEBHOOKS_CONFIG"))
+    .addOption(new Option("--webhooks-topic <path>", "Event Grid topic / CloudEvents source of webhook events").env("PARLEY_WEBHOOKS_TOPIC"))
     .action(async (opts: Record<string, string | number | undefined>) => {
       const options: ParleyOptions = {
         dataDir: String(opts.dataDir),
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
         logLevel: String(opts.logLevel),
         corsOrigins: opts.corsOrigins === "*" ? "*" : String(opts.corsOrigins).split(",").map((o) => o.trim()).filter(Boolean),
         ...(opts.publicHost !== undefined && { publicHost: String(opts.publicHost) }),
+        ...(opts.webhooksConfig !== undefined && { webhooksConfig: String(opts.webhooksConfig) }),
+        ...(opts.webhooksTopic !== undefined && { webhooks: { topic: String(opts.webhooksTopic) } }),
       };
       await serve(options);
     });

@@ -24,6 +24,12 @@ import { LocalBus, type Bus } from "./realtime/bus.js";
 import { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
 import type { ConnectionOptions } from "./realtime/connection.js";
 import type { Duplex } from "node:stream";
+import { webhookRoutes } from "./http/webhookRoutes.js";
+import { WebhookDispatcher, resolveWebhookOptions, type WebhookOptions } from "./webhooks/dispatcher.js";
+import { WebhookService } from "./webhooks/service.js";
+import { MemoryWebhookStore } from "./webhooks/memoryWebhookStore.js";
+import type { WebhookStore } from "./webhooks/webhookStore.js";
+import type { SubscriptionInput } from "./webhooks/subscriptions.js";
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -42,6 +48,17 @@ export interface AppDeps {
   bus?: Bus;
   /** Event-stream tuning (heartbeat, buffers, retention); defaults in realtime/gateway.ts. */
   stream?: Partial<ConnectionOptions>;
+  /** Webhooks (docs/webhooks.md). */
+  webhooks?: {
+    /** Where subscriptions, cursor, outbox and dead letters live; in memory unless given. The caller closes it. */
+    store?: WebhookStore;
+    /** Tuning (back-off, timeouts, topic); defaults in webhooks/dispatcher.ts. */
+    options?: Partial<WebhookOptions>;
+    /** Subscriptions from the --webhooks-config file, applied at start. */
+    config?: Array<SubscriptionInput & { id: string; secret: string }>;
+  };
+  /** Jitter source for webhook retries; Math.random unless given. */
+  random?: () => number;
 }
 
 export interface ParleyApp {
@@ -52,6 +69,7 @@ export interface ParleyApp {
   upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
   gateway: EventGateway;
   bus: Bus;
+  webhooks: WebhookService;
   identity: IdentityService;
   chat: ChatService;
   /** false once shutdown began: /healthz answers 503 so balancers drain this node. */
@@ -97,6 +115,11 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   const gateway = new EventGateway({ store: deps.store, bus, identity, clock, options: streamOptions });
   const hmac = new HmacVerifier(deps.secrets.accessKey, { clock, maxSkewMs: deps.hmacMaxSkewMs ?? 15 * 60 * 1000 });
 
+  const webhookStore = deps.webhooks?.store ?? new MemoryWebhookStore();
+  const webhookOptions = resolveWebhookOptions(deps.webhooks?.options, deps.secrets.resourceId);
+  const dispatcher = new WebhookDispatcher({ store: deps.store, webhooks: webhookStore, options: webhookOptions, clock, random: deps.random ?? Math.random, log: fastify.log });
+  const webhooks = new WebhookService({ store: webhookStore, dispatcher, options: webhookOptions, clock, uuid, log: fastify.log });
+
   const pipeline = new Pipeline(fastify, { hmac, identity, corsOrigins: deps.corsOrigins ?? "*" });
   identityRoutes(pipeline, identity);
   threadRoutes(pipeline, chat);
@@ -104,6 +127,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   participantRoutes(pipeline, chat);
   receiptRoutes(pipeline, chat);
   serviceRoutes(pipeline, { isReady: () => ready });
+  webhookRoutes(pipeline, webhooks, webhookOptions);
 
   // Idempotency keys only need to outlive client retry windows; event logs keep the retention
   // promised to reconnecting clients (docs/realtime.md).
@@ -121,12 +145,24 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   housekeeping();
 
   await fastify.ready();
+  try {
+    await dispatcher.start();
+    if (deps.webhooks?.config) await webhooks.applyConfig(deps.webhooks.config);
+  } catch (error) {
+    clearInterval(purge);
+    await dispatcher.stop();
+    await webhooks.close();
+    stopAnnouncing();
+    await fastify.close();
+    throw error;
+  }
   return {
     fastify,
     handler: handler!,
     upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
     gateway,
     bus,
+    webhooks,
     identity,
     chat,
     setReady: (value) => (ready = value),
@@ -134,6 +170,9 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
       clearInterval(purge);
       ready = false;
       await gateway.close();
+      // In-flight deliveries finish (or are cut after a grace period and retried on the next start).
+      await webhooks.close();
+      await dispatcher.stop();
       stopAnnouncing();
       if (!deps.bus) await bus.close();
       await fastify.close();

@@ -9,3 +9,4 @@ export * from "./store/index.js";
 export { LocalBus, type Bus, type BusNotice, type EphemeralSignal } from "./realtime/bus.js";
 export { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
 export type { ConnectionOptions } from "./realtime/connection.js";
+export * from "./webhooks/index.js";

@@ -10,6 +10,11 @@ import { loadOrCreateSecrets } from "./config/secrets.js";
 import { ensureDevTls } from "./tls/devCa.js";
 import { MemoryStore, openSqliteStore, type Store } from "./store/index.js";
 import type { ConnectionOptions } from "./realtime/connection.js";
+import type { WebhookOptions } from "./webhooks/dispatcher.js";
+import { loadWebhooksConfig } from "./webhooks/subscriptions.js";
+import { MemoryWebhookStore } from "./webhooks/memoryWebhookStore.js";
+import { openSqliteWebhookStore } from "./webhooks/sqliteWebhookStore.js";
+import type { WebhookStore } from "./webhooks/webhookStore.js";
 
 export interface ParleyOptions {
   dataDir: string;
@@ -23,6 +28,10 @@ export interface ParleyOptions {
   corsOrigins?: "*" | string[];
   /** Event-stream tuning (tests use short heartbeats); see realtime/gateway.ts for defaults. */
   stream?: Partial<ConnectionOptions>;
+  /** A JSON file listing webhook subscriptions to keep in place (docs/webhooks.md). */
+  webhooksConfig?: string;
+  /** Webhook tuning: topic, back-off, timeouts (tests use short ones); defaults in webhooks/dispatcher.ts. */
+  webhooks?: Partial<WebhookOptions>;
 }
 
 export interface EndpointInfo {
@@ -38,6 +47,7 @@ export interface RunningParley {
   trustEnv: { NODE_EXTRA_CA_CERTS: string; REQUESTS_CA_BUNDLE: string };
   app: ParleyApp;
   store: Store;
+  webhookStore: WebhookStore;
   close(): Promise<void>;
 }
 
@@ -48,7 +58,15 @@ export async function startParley(options: ParleyOptions): Promise<RunningParley
   const publicHost = options.publicHost ?? displayHost(options.host);
   const tls = ensureDevTls(dataDir, { hosts: [publicHost] });
 
+  // Read before anything is opened: a bad file stops the start with a message naming the entry.
+  const webhookConfig = options.webhooksConfig ? loadWebhooksConfig(path.resolve(options.webhooksConfig)) : undefined;
   const store: Store = options.store === "memory" ? new MemoryStore() : openSqliteStore({ path: path.join(dataDir, "parley.db") });
+  // Webhook state follows the chat store: durable next to parley.db, or gone with the process.
+  const webhookStore: WebhookStore = options.store === "memory" ? new MemoryWebhookStore() : openSqliteWebhookStore({ path: path.join(dataDir, "webhooks.db") });
+  const closeStores = async () => {
+    await webhookStore.close();
+    await store.close();
+  };
   let app: ParleyApp;
   try {
     app = await createApp({
@@ -57,14 +75,19 @@ export async function startParley(options: ParleyOptions): Promise<RunningParley
       logLevel: options.logLevel,
       ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
       ...(options.stream && { stream: options.stream }),
+      webhooks: {
+        store: webhookStore,
+        ...(options.webhooks && { options: options.webhooks }),
+        ...(webhookConfig && { config: webhookConfig }),
+      },
     });
   } catch (error) {
-    await store.close();
+    await closeStores();
     throw error;
   }
   const listening = await listen(app, { host: options.host, httpsPort: options.httpsPort, httpPort: options.httpPort, tls }).catch(async (error) => {
     await app.close();
-    await store.close();
+    await closeStores();
     throw error;
   });
 
@@ -83,9 +106,10 @@ export async function startParley(options: ParleyOptions): Promise<RunningParley
     trustEnv: { NODE_EXTRA_CA_CERTS: tls.caCertPath, REQUESTS_CA_BUNDLE: tls.caBundlePath },
     app,
     store,
+    webhookStore,
     close: async () => {
       await listening.close();
-      await store.close();
+      await closeStores();
     },
   };
 }
