@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startParley, type ConnectionOptions, type RunningParley } from "@parley/server";
+import { startParley, type ConnectionOptions, type RunningParley, type WebhookOptions } from "@parley/server";
 
 export interface TestServer {
   parley: RunningParley;
@@ -28,6 +28,9 @@ export async function startTestServer(
     /** Fixed ports (default 0: ephemeral), e.g. to restart a server where its clients expect it. */
     httpsPort?: number;
     httpPort?: number;
+    /** Webhook tuning (short back-off in tests) and a subscriptions file. */
+    webhooks?: Partial<WebhookOptions>;
+    webhooksConfig?: string;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "parley-test-"));
@@ -39,6 +42,8 @@ export async function startTestServer(
     store: options.store ?? "sqlite",
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? "silent",
     ...(options.stream && { stream: options.stream }),
+    ...(options.webhooks && { webhooks: options.webhooks }),
+    ...(options.webhooksConfig && { webhooksConfig: options.webhooksConfig }),
   });
   const { info } = parley;
   return {
