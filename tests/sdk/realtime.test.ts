@@ -34,10 +34,13 @@ function record(chat: ChatClient) {
   };
 }
 
-/** A token for `userId` that expires `ms` from now (minted with the server's secret and a shifted clock). */
+/**
+ * A token for `userId` that expires between `ms` and `ms` + 1 s from now (JWT `exp` has whole seconds),
+ * minted with the server's secret and a shifted clock.
+ */
 function shortLivedToken(server: TestServer, userId: string, ms: number): Promise<{ token: string }> {
   const secrets = loadOrCreateSecrets(server.dataDir);
-  const service = new TokenService(secrets.tokenSecret, { resourceId: secrets.resourceId, clock: () => Date.now() - (60 * 60_000 - ms) });
+  const service = new TokenService(secrets.tokenSecret, { resourceId: secrets.resourceId, clock: () => Date.now() - (60 * 60_000 - ms - 1000) });
   return service.issue({ userId, scopes: ["chat"], epoch: 0, expiresInMinutes: 60 });
 }
 
@@ -265,7 +268,7 @@ describe("@parley/sdk real-time (Node)", () => {
     const chat = new ChatClient(server.httpEndpoint, credential, fastReconnect);
     const r = record(chat);
     await live(chat);
-    await sleep(4000);
+    await sleep(4500); // past the first token's expiry (3–4 s)
     assert.deepEqual(r.of("realTimeNotificationDisconnected"), [], "the connection was never closed");
     await chat.createChatThread({ topic: "still connected" });
     await until(() => r.of("chatThreadCreated").length === 1, "an event on the same connection");
