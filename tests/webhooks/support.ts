@@ -143,7 +143,8 @@ export const FAST: Partial<WebhookOptions> = {
 
 /** A call to the webhook admin API, signed with the access key. */
 export function admin(server: TestServer, method: string, path: string, body?: unknown): Promise<RawResponse> {
-  const url = `${server.httpEndpoint.replace(/\/$/, "")}${path}${path.includes("?") ? "&" : "?"}api-version=2025-03-15`;
+  const query = path.includes("api-version=") ? "" : `${path.includes("?") ? "&" : "?"}api-version=2025-03-15`;
+  const url = `${server.httpEndpoint.replace(/\/$/, "")}${path}${query}`;
   return signedRequest(url, server.accessKey, { method, ...(body !== undefined && { body: JSON.stringify(body) }) });
 }
 
