@@ -36,7 +36,8 @@ export class MemoryWebhookStore implements WebhookStore {
   }
 
   async listSubscriptions(): Promise<SubscriptionRecord[]> {
-    return [...this.subscriptions.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map(clone);
+    // Insertion order (a replaced one keeps its place), as the SQLite driver's.
+    return [...this.subscriptions.values()].map(clone);
   }
 
   async deleteSubscription(id: string): Promise<boolean> {
