@@ -2,7 +2,7 @@
 import { DomainError } from "../domain/errors.js";
 import type { IdentityService, IssuedToken } from "../identity/identityService.js";
 import { collect, object, optionalInteger, optionalStringArray, requiredString } from "./bodies.js";
-import { userIdParam } from "./params.js";
+import { userIds } from "./params.js";
 import type { Pipeline } from "./pipeline.js";
 
 const accessToken = (t: IssuedToken) => ({ token: t.token, expiresOn: t.expiresOn.toISOString() });
@@ -42,9 +42,8 @@ export function identityRoutes(pipeline: Pipeline, identity: IdentityService): v
       if (!scopes) return requiredString({}, "scopes") as DomainError;
       return { scopes, expiresInMinutes };
     },
-    handle: async ({ params, body }) => {
-      const userId = userIdParam(params);
-      if (userId instanceof DomainError) return userId;
+    ids: userIds,
+    handle: async ({ ids: { userId }, body }) => {
       const issued = await identity.issueToken(userId, body.scopes, body.expiresInMinutes);
       return issued instanceof DomainError ? issued : { status: 200, body: accessToken(issued) };
     },
@@ -53,9 +52,8 @@ export function identityRoutes(pipeline: Pipeline, identity: IdentityService): v
   pipeline.accessKey({
     method: "POST",
     url: "/identities/:id/::revokeAccessTokens",
-    handle: async ({ params }) => {
-      const userId = userIdParam(params);
-      if (userId instanceof DomainError) return userId;
+    ids: userIds,
+    handle: async ({ ids: { userId } }) => {
       const revoked = await identity.revokeTokens(userId);
       return revoked instanceof DomainError ? revoked : { status: 204 };
     },
@@ -64,9 +62,8 @@ export function identityRoutes(pipeline: Pipeline, identity: IdentityService): v
   pipeline.accessKey({
     method: "DELETE",
     url: "/identities/:id",
-    handle: async ({ params }) => {
-      const userId = userIdParam(params);
-      if (userId instanceof DomainError) return userId;
+    ids: userIds,
+    handle: async ({ ids: { userId } }) => {
       const deleted = await identity.deleteUser(userId);
       return deleted instanceof DomainError ? deleted : { status: 204 };
     },

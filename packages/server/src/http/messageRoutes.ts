@@ -4,7 +4,7 @@ import { DomainError } from "../domain/errors.js";
 import type { ChatService } from "../chat/chatService.js";
 import { collect, object, optionalMetadata, optionalString, requiredString } from "./bodies.js";
 import { keysetPage, readPageState } from "./paging.js";
-import { messageIdParam, threadIdParam } from "./params.js";
+import { messageIds, threadIds } from "./params.js";
 import type { Pipeline } from "./pipeline.js";
 import * as render from "./render.js";
 
@@ -24,9 +24,8 @@ export function messageRoutes(pipeline: Pipeline, chat: ChatService): void {
       }
       return { content, type: lower as "text" | "html", ...(senderDisplayName !== undefined && { senderDisplayName }), ...(metadata && { metadata }) };
     },
-    handle: async ({ caller, params, body, origin, rawUrl }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, body, origin, rawUrl }) => {
       const sent = await chat.sendMessage(caller, threadId, body);
       if (sent instanceof DomainError) return sent;
       return { status: 201, headers: { location: `${origin}${rawUrl.split("?", 1)[0]}/${sent.id}` }, body: { id: sent.id } };
@@ -36,9 +35,8 @@ export function messageRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "GET",
     url: "/chat/threads/:threadId/messages",
-    handle: async ({ caller, params, query, rawUrl, apiVersion }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, query, rawUrl, apiVersion }) => {
       const state = readPageState(query, { startTime: true });
       if (state instanceof DomainError) return state;
       const rows = await chat.listMessages(caller, threadId, {
@@ -54,10 +52,9 @@ export function messageRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "GET",
     url: "/chat/threads/:threadId/messages/:messageId",
-    handle: async ({ caller, params }) => {
-      const ids = collect(threadIdParam(params), messageIdParam(params));
-      if (ids instanceof DomainError) return ids;
-      const found = await chat.getMessage(caller, ...ids);
+    ids: messageIds,
+    handle: async ({ caller, ids: { threadId, messageId } }) => {
+      const found = await chat.getMessage(caller, threadId, messageId);
       return found instanceof DomainError ? found : { status: 200, body: render.message(found) };
     },
   });
@@ -73,10 +70,9 @@ export function messageRoutes(pipeline: Pipeline, chat: ChatService): void {
       const [content, metadata] = fields;
       return { ...(content !== undefined && { content }), ...(metadata && { metadata }) };
     },
-    handle: async ({ caller, params, body }) => {
-      const ids = collect(threadIdParam(params), messageIdParam(params));
-      if (ids instanceof DomainError) return ids;
-      const updated = await chat.updateMessage(caller, ...ids, body);
+    ids: messageIds,
+    handle: async ({ caller, ids: { threadId, messageId }, body }) => {
+      const updated = await chat.updateMessage(caller, threadId, messageId, body);
       return updated instanceof DomainError ? updated : { status: 204 };
     },
   });
@@ -84,10 +80,9 @@ export function messageRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "DELETE",
     url: "/chat/threads/:threadId/messages/:messageId",
-    handle: async ({ caller, params }) => {
-      const ids = collect(threadIdParam(params), messageIdParam(params));
-      if (ids instanceof DomainError) return ids;
-      const deleted = await chat.deleteMessage(caller, ...ids);
+    ids: messageIds,
+    handle: async ({ caller, ids: { threadId, messageId } }) => {
+      const deleted = await chat.deleteMessage(caller, threadId, messageId);
       return deleted instanceof DomainError ? deleted : { status: 204 };
     },
   });

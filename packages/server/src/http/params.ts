@@ -20,3 +20,23 @@ export function userIdParam(params: Record<string, string>): string | DomainErro
 function truncate(value: string): string {
   return value.length > 80 ? `${value.slice(0, 80)}…` : value;
 }
+
+/** `{threadId}` routes. */
+export const threadIds = (params: Record<string, string>) => {
+  const threadId = threadIdParam(params);
+  return typeof threadId === "string" ? { threadId } : threadId;
+};
+
+/** `{threadId}/messages/{messageId}` routes. */
+export const messageIds = (params: Record<string, string>) => {
+  const threadId = threadIdParam(params);
+  if (typeof threadId !== "string") return threadId;
+  const messageId = messageIdParam(params);
+  return typeof messageId === "string" ? { threadId, messageId } : messageId;
+};
+
+/** `identities/{id}` routes. */
+export const userIds = (params: Record<string, string>) => {
+  const userId = userIdParam(params);
+  return typeof userId === "string" ? { userId } : userId;
+};

@@ -3,7 +3,7 @@ import { DomainError } from "../domain/errors.js";
 import type { ChatService } from "../chat/chatService.js";
 import { identifier, object, participants } from "./bodies.js";
 import { offsetPage, readPageState } from "./paging.js";
-import { threadIdParam } from "./params.js";
+import { threadIds } from "./params.js";
 import type { Pipeline } from "./pipeline.js";
 import * as render from "./render.js";
 
@@ -11,9 +11,8 @@ export function participantRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "GET",
     url: "/chat/threads/:threadId/participants",
-    handle: async ({ caller, params, query, rawUrl, apiVersion }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, query, rawUrl, apiVersion }) => {
       const state = readPageState(query, { skip: true });
       if (state instanceof DomainError) return state;
       const rows = await chat.listParticipants(caller, threadId, state.skip ?? 0, state.size + 1);
@@ -29,9 +28,8 @@ export function participantRoutes(pipeline: Pipeline, chat: ChatService): void {
       const body = object(json);
       return body instanceof DomainError ? body : participants(body, "participants", true);
     },
-    handle: async ({ caller, params, body }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, body }) => {
       const invalid = await chat.addParticipants(caller, threadId, body);
       if (invalid instanceof DomainError) return invalid;
       return { status: 201, body: invalid.length > 0 ? { invalidParticipants: invalid } : {} };
@@ -42,9 +40,8 @@ export function participantRoutes(pipeline: Pipeline, chat: ChatService): void {
     method: "POST",
     url: "/chat/threads/:threadId/participants/::remove",
     body: (json) => identifier(json, "participantCommunicationIdentifier"),
-    handle: async ({ caller, params, body }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, body }) => {
       const removed = await chat.removeParticipant(caller, threadId, body);
       return removed instanceof DomainError ? removed : { status: 204 };
     },

@@ -5,9 +5,10 @@
  *   2. body bytes    (one raw-buffer parser; 413 past the body limit)
  *   3. authenticate  (access-key HMAC over the raw bytes, or a Bearer user token)
  *   4. api-version   (required, any value accepted)
- *   5. read body     (JSON.parse, then the route's typed reader; 400 on any mismatch)
- *   6. handle        (domain call; returns a Reply or a DomainError)
- *   7. map errors    (DomainError → status + ACS error JSON, here and nowhere else)
+ *   5. path ids      (the route's id readers; malformed ids are a 400)
+ *   6. read body     (JSON.parse, then the route's typed reader; 400 on any mismatch)
+ *   7. handle        (domain call; returns a Reply or a DomainError)
+ *   8. map errors    (DomainError → status + ACS error JSON, here and nowhere else)
  *
  * Route files only declare routes; they never touch `reply`.
  */
@@ -39,14 +40,16 @@ export interface RequestContext<B> {
 }
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
-type Handler<C, B> = (ctx: C & RequestContext<B>) => Promise<Reply | DomainError>;
+type Handler<C, B, P> = (ctx: C & RequestContext<B> & { ids: P }) => Promise<Reply | DomainError>;
 
-interface RouteSpec<C, B> {
+interface RouteSpec<C, B, P> {
   method: Method;
   url: string;
+  /** Reads and checks the path's ids (malformed → 400) before the body is read. */
+  ids?: (params: Record<string, string>) => P | DomainError;
   /** Reads the parsed JSON body (undefined when the request had none). Omit for body-less routes. */
   body?: (json: unknown) => B | DomainError;
-  handle: Handler<C, B>;
+  handle: Handler<C, B, P>;
 }
 
 export interface PipelineDeps {
@@ -87,7 +90,7 @@ export class Pipeline {
   }
 
   /** A route authenticated with the connection string's access key (Identity API, admin). */
-  accessKey<B = undefined>(spec: RouteSpec<object, B>): void {
+  accessKey<B = undefined, P = undefined>(spec: RouteSpec<object, B, P>): void {
     this.register(spec, async (request, raw) => {
       const verdict = this.deps.hmac.verify({ method: request.method, rawUrl: request.raw.url ?? "/", headers: request.headers, body: raw });
       return verdict.ok ? {} : new DomainError("InvalidAuthentication", verdict.reason);
@@ -95,7 +98,7 @@ export class Pipeline {
   }
 
   /** A route authenticated with a user access token (`Authorization: Bearer <jwt>`): the Chat API. */
-  userToken<B = undefined>(spec: RouteSpec<{ caller: ChatCaller }, B>): void {
+  userToken<B = undefined, P = undefined>(spec: RouteSpec<{ caller: ChatCaller }, B, P>): void {
     this.register(spec, async (request) => {
       const header = request.headers.authorization;
       const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
@@ -106,19 +109,19 @@ export class Pipeline {
   }
 
   /** A route without authentication and without api-version (health, discovery). */
-  open(spec: RouteSpec<object, undefined>): void {
+  open(spec: RouteSpec<object, undefined, undefined>): void {
     this.app.route({
       method: spec.method,
       url: spec.url,
       handler: async (request, reply) => {
-        const ctx = { ...context(request, flatten(request.query as RawQuery)), body: undefined, apiVersion: "" };
+        const ctx = { ...context(request, flatten(request.query as RawQuery)), body: undefined, apiVersion: "", ids: undefined };
         const outcome = await spec.handle(ctx);
         return outcome instanceof DomainError ? sendError(reply, outcome) : send(reply, outcome);
       },
     });
   }
 
-  private register<C extends object, B>(spec: RouteSpec<C, B>, authenticate: (request: FastifyRequest, raw: Buffer) => Promise<C | DomainError>): void {
+  private register<C extends object, B, P>(spec: RouteSpec<C, B, P>, authenticate: (request: FastifyRequest, raw: Buffer) => Promise<C | DomainError>): void {
     this.app.route({
       method: spec.method,
       url: spec.url,
@@ -132,6 +135,13 @@ export class Pipeline {
         const apiVersion = query["api-version"];
         if (!apiVersion) return sendError(reply, new DomainError("BadRequest", "The api-version query parameter is required.", "api-version"));
 
+        let ids = undefined as P;
+        if (spec.ids) {
+          const read = spec.ids(request.params as Record<string, string>);
+          if (read instanceof DomainError) return sendError(reply, read);
+          ids = read;
+        }
+
         let body = undefined as B;
         if (spec.body) {
           const json = parseJson(raw, request.headers["content-type"]);
@@ -141,7 +151,7 @@ export class Pipeline {
           body = read;
         }
 
-        const ctx = { ...auth, ...context(request, query), body, apiVersion };
+        const ctx = { ...auth, ...context(request, query), ids, body, apiVersion };
         const outcome = await spec.handle(ctx);
         return outcome instanceof DomainError ? sendError(reply, outcome) : send(reply, outcome);
       },

@@ -3,7 +3,7 @@ import { DomainError } from "../domain/errors.js";
 import type { ChatService } from "../chat/chatService.js";
 import { object, optionalString, requiredString } from "./bodies.js";
 import { offsetPage, readPageState } from "./paging.js";
-import { threadIdParam } from "./params.js";
+import { threadIds } from "./params.js";
 import type { Pipeline } from "./pipeline.js";
 import * as render from "./render.js";
 
@@ -15,9 +15,8 @@ export function receiptRoutes(pipeline: Pipeline, chat: ChatService): void {
       const body = object(json);
       return body instanceof DomainError ? body : requiredString(body, "chatMessageId");
     },
-    handle: async ({ caller, params, body }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, body }) => {
       const receipt = await chat.sendReadReceipt(caller, threadId, body);
       return receipt instanceof DomainError ? receipt : { status: 200 };
     },
@@ -26,9 +25,8 @@ export function receiptRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "GET",
     url: "/chat/threads/:threadId/readReceipts",
-    handle: async ({ caller, params, query, rawUrl, apiVersion }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, query, rawUrl, apiVersion }) => {
       const state = readPageState(query, { skip: true });
       if (state instanceof DomainError) return state;
       const rows = await chat.listReadReceipts(caller, threadId, state.skip ?? 0, state.size + 1);
@@ -46,9 +44,8 @@ export function receiptRoutes(pipeline: Pipeline, chat: ChatService): void {
       const body = object(json);
       return body instanceof DomainError ? body : optionalString(body, "senderDisplayName");
     },
-    handle: async ({ caller, params, body }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, body }) => {
       const sent = await chat.sendTyping(caller, threadId, body);
       return sent instanceof DomainError ? sent : { status: 200 };
     },

@@ -3,7 +3,7 @@ import { DomainError } from "../domain/errors.js";
 import type { ChatService } from "../chat/chatService.js";
 import { collect, object, optionalMetadata, optionalRetentionPolicy, optionalString, participants, requiredString } from "./bodies.js";
 import { keysetPage, readPageState } from "./paging.js";
-import { threadIdParam } from "./params.js";
+import { threadIds } from "./params.js";
 import type { Pipeline } from "./pipeline.js";
 import * as render from "./render.js";
 
@@ -53,9 +53,8 @@ export function threadRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "GET",
     url: "/chat/threads/:threadId",
-    handle: async ({ caller, params }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId } }) => {
       const thread = await chat.getThread(caller, threadId);
       return thread instanceof DomainError ? thread : { status: 200, body: render.threadProperties(thread) };
     },
@@ -72,9 +71,8 @@ export function threadRoutes(pipeline: Pipeline, chat: ChatService): void {
       const [topic, metadata, retentionPolicy] = fields;
       return { ...(topic !== undefined && { topic }), ...(metadata && { metadata }), ...(retentionPolicy !== undefined && { retentionPolicy }) };
     },
-    handle: async ({ caller, params, body }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId }, body }) => {
       const updated = await chat.updateThread(caller, threadId, body);
       return updated instanceof DomainError ? updated : { status: 204 };
     },
@@ -83,9 +81,8 @@ export function threadRoutes(pipeline: Pipeline, chat: ChatService): void {
   pipeline.userToken({
     method: "DELETE",
     url: "/chat/threads/:threadId",
-    handle: async ({ caller, params }) => {
-      const threadId = threadIdParam(params);
-      if (threadId instanceof DomainError) return threadId;
+    ids: threadIds,
+    handle: async ({ caller, ids: { threadId } }) => {
       const deleted = await chat.deleteThread(caller, threadId);
       return deleted instanceof DomainError ? deleted : { status: 204 };
     },
