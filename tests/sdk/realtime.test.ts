@@ -169,6 +169,17 @@ describe("@parley/sdk real-time (Node)", () => {
     assert.deepEqual(seen, ["one"]);
   });
 
+  it("stopping while still connecting ends startRealtimeNotifications() quietly", async () => {
+    const user = await sdkUser(server, "http");
+    const r = record(user.chat);
+    const starting = user.chat.startRealtimeNotifications();
+    await user.chat.stopRealtimeNotifications();
+    await starting;
+    await sleep(300);
+    assert.equal(user.chat.realtimeConnected, false);
+    assert.deepEqual(r.log, []);
+  });
+
   it("a restarted client resumes from its saved cursor: nothing sent meanwhile is lost", async () => {
     const user = await sdkUser(server);
     const { chatThread } = await alice.chat.createChatThread({ topic: "resume" }, { participants: [participant(user)] });

@@ -105,7 +105,7 @@ export class RealtimeConnection {
     this.clearTimers();
     this.unsubscribeRefresh?.();
     this.unsubscribeRefresh = undefined;
-    this.settleStart(new Error("stopRealtimeNotifications() was called before the connection was ready."));
+    this.settleStart(); // a start() still waiting just ends: the caller asked to stop
     if (wasOpen) this.on.disconnected({ code: CLOSE_CODES.normal, reason: "stopped", willReconnect: false });
   }
 
@@ -219,7 +219,7 @@ export class RealtimeConnection {
     this.state = "stopped";
     this.unsubscribeRefresh?.();
     this.unsubscribeRefresh = undefined;
-    const error = Object.assign(new Error(`The event stream refused the connection (${code}): ${reason}`), { code });
+    const error = Object.assign(new Error(`Real-time notifications failed (${code}): ${reason}`), { code });
     const pendingStart = this.starting !== undefined;
     this.settleStart(error);
     if (wasOpen || !pendingStart) this.on.disconnected({ code, reason, willReconnect: false });
