@@ -52,14 +52,14 @@ export interface RunningParley {
 }
 
 export async function startParley(options: ParleyOptions): Promise<RunningParley> {
+  // Read before anything is created or opened: a bad file stops the start with a message naming the entry.
+  const webhookConfig = options.webhooksConfig ? loadWebhooksConfig(path.resolve(options.webhooksConfig)) : undefined;
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secrets = loadOrCreateSecrets(dataDir);
   const publicHost = options.publicHost ?? displayHost(options.host);
   const tls = ensureDevTls(dataDir, { hosts: [publicHost] });
 
-  // Read before anything is opened: a bad file stops the start with a message naming the entry.
-  const webhookConfig = options.webhooksConfig ? loadWebhooksConfig(path.resolve(options.webhooksConfig)) : undefined;
   const store: Store = options.store === "memory" ? new MemoryStore() : openSqliteStore({ path: path.join(dataDir, "parley.db") });
   // Webhook state follows the chat store: durable next to parley.db, or gone with the process.
   const webhookStore: WebhookStore = options.store === "memory" ? new MemoryWebhookStore() : openSqliteWebhookStore({ path: path.join(dataDir, "webhooks.db") });
