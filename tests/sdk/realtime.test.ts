@@ -9,6 +9,7 @@ import { WebSocket as WsWebSocket, WebSocketServer } from "ws";
 import { loadOrCreateSecrets, TokenService } from "@parley/server";
 import {
   AzureCommunicationTokenCredential,
+  parseToken,
   CHAT_EVENT_IDS,
   ChatClient,
   CLOSE_CODES,
@@ -426,6 +427,30 @@ describe("@parley/sdk real-time against a scripted server", () => {
     await chat.startRealtimeNotifications();
     await until(() => r.of("realTimeNotificationConnected").length === 2, "a reconnect after the silence", 8000);
     assert.equal(r.of("realTimeNotificationDisconnected")[0].code, CLOSE_CODES.heartbeatTimeout);
+    await chat.stopRealtimeNotifications();
+  });
+
+  it("with a credential that has no onTokenRefreshed, asks it again 30 s before expiry and re-authenticates in place", async () => {
+    connections = 0;
+    received.length = 0;
+    script = (socket, frame) => {
+      if (frame.type === "auth" && frame.cursor === undefined && received.filter((x) => x.frame.type === "auth").length === 1) {
+        socket.send(JSON.stringify({ type: "ready", userId: "b", cursor: 0, heartbeatMs: 60_000, retentionHours: 24 }));
+      }
+    };
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const jwt = (exp: number, tag: string) => `${b64({ alg: "none" })}.${b64({ exp, tag })}.x`;
+    const first = jwt(Math.floor(Date.now() / 1000) + 33, "first"); // the check comes 2–3 s from now
+    const second = jwt(Math.floor(Date.now() / 1000) + 3600, "second");
+    let current = first;
+    setTimeout(() => (current = second), 1000);
+    const plain = { getToken: async () => parseToken(current), dispose: () => {} };
+    const chat = new ChatClient(url, plain, fastReconnect);
+    await chat.startRealtimeNotifications();
+    await until(() => received.filter((x) => x.frame.type === "auth").length === 2, "a second auth frame", 6000);
+    const auths = received.filter((x) => x.frame.type === "auth");
+    assert.deepEqual(auths.map((a) => [a.connection, a.frame.token]), [[1, first], [1, second]], "same connection, new token");
+    assert.equal(auths[1].frame.cursor, undefined);
     await chat.stopRealtimeNotifications();
   });
 
