@@ -70,6 +70,8 @@ function contract(name: string, open: () => { store: WebhookStore; cleanup(): Pr
     }));
 
     it("due deliveries: per subscription, oldest first, by time, limited; next attempt time", scenario(async (store) => {
+      await store.putSubscription(subscription("s"));
+      await store.putSubscription(subscription("t"));
       await store.advance(undefined, 1, [delivery("s", "a", 100), delivery("t", "b", 100), delivery("s", "c", 300), delivery("s", "d", 100)]);
       const due = await store.dueDeliveries("s", 150, 10);
       assert.deepEqual(due.map((d) => d.event.id), ["a", "d"]);
@@ -81,6 +83,7 @@ function contract(name: string, open: () => { store: WebhookStore; cleanup(): Pr
     }));
 
     it("records retries and removes delivered ones", scenario(async (store) => {
+      await store.putSubscription(subscription("s"));
       await store.advance(undefined, 1, [delivery("s", "a"), delivery("s", "b")]);
       const [a, b] = await store.dueDeliveries("s", 100, 10);
       await store.scheduleRetry([{ id: a!.id, attempts: 1, at: 110, status: 503, error: "HTTP 503", nextAttemptAt: 500 }]);
@@ -98,6 +101,7 @@ function contract(name: string, open: () => { store: WebhookStore; cleanup(): Pr
     }));
 
     it("dead letters: moved out of the outbox, listed newest first with keyset paging, redelivered with a fresh budget", scenario(async (store) => {
+      await store.putSubscription(subscription("s"));
       await store.advance(undefined, 1, ["a", "b", "c", "d", "e"].map((id) => delivery("s", id)));
       const due = await store.dueDeliveries("s", 100, 10);
       await store.deadLetter(due.slice(0, 4).map((d, i) => ({ id: d.id, attempts: 3, at: 200 + i, status: 500, error: "HTTP 500", reason: "MaxDeliveryAttemptsExceeded" as const })));
@@ -138,8 +142,13 @@ function contract(name: string, open: () => { store: WebhookStore; cleanup(): Pr
       assert.equal(await store.countPending("s"), 0);
       assert.equal(await store.countDeadLetters("s"), 0);
       assert.equal(await store.countPending("t"), 1);
-      // Its events may be queued again for a new subscription of the same name.
-      await store.advance(1, 2, [delivery("s", "a")]);
+      // Deliveries rendered for it while it was being deleted are dropped, not left for a namesake.
+      await store.advance(1, 2, [delivery("s", "c"), delivery("t", "c")]);
+      assert.equal(await store.countPending("s"), 0);
+      assert.equal(await store.countPending("t"), 2);
+      // A new subscription of the same name starts clean and may get the same events again.
+      await store.putSubscription(subscription("s"));
+      await store.advance(2, 3, [delivery("s", "a")]);
       assert.equal(await store.countPending("s"), 1);
     }));
   });

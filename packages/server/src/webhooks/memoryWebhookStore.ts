@@ -59,6 +59,7 @@ export class MemoryWebhookStore implements WebhookStore {
     if (this.cursor !== from) return false;
     this.cursor = to;
     for (const d of deliveries) {
+      if (!this.subscriptions.has(d.subscriptionId)) continue;
       const key = keyOf(d.subscriptionId, d.event.id);
       if (this.known.has(key)) continue;
       this.known.add(key);

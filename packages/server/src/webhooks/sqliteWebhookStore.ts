@@ -170,7 +170,10 @@ export class SqliteWebhookStore implements WebhookStore {
       const value = this.sql.getMeta.get("cursor") as string | undefined;
       if ((value === undefined ? undefined : Number(value)) !== from) return false;
       this.sql.setMeta.run("cursor", String(to));
+      const exists = new Map<string, boolean>();
       for (const d of deliveries) {
+        if (!exists.has(d.subscriptionId)) exists.set(d.subscriptionId, this.sql.getSubscription.get(d.subscriptionId) !== undefined);
+        if (!exists.get(d.subscriptionId)) continue;
         if (this.sql.isDeadLettered.get(d.subscriptionId, d.event.id)) continue;
         this.sql.enqueue.run(d.subscriptionId, d.event.id, JSON.stringify(d.event), d.publishedAt, d.nextAttemptAt);
       }

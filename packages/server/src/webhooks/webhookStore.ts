@@ -100,8 +100,9 @@ export interface WebhookStore {
   /** The seq of the last change turned into deliveries; undefined before the first advance. */
   getCursor(): Promise<number | undefined>;
   /**
-   * If the cursor still equals `from`, sets it to `to` and adds the deliveries, atomically; a
-   * delivery of an event already queued (or dead-lettered) for that subscription is ignored.
+   * If the cursor still equals `from`, sets it to `to` and adds the deliveries, atomically. A
+   * delivery of an event already queued (or dead-lettered) for that subscription is ignored, and so
+   * is one for a subscription that no longer exists (deleted while the changes were being rendered).
    * Returns false, changing nothing, when the cursor had moved.
    */
   advance(from: number | undefined, to: number, deliveries: NewDelivery[]): Promise<boolean>;
