@@ -22,6 +22,7 @@ import { serviceRoutes } from "./http/serviceRoutes.js";
 import type { Secrets } from "./config/secrets.js";
 import { LocalBus, type Bus } from "./realtime/bus.js";
 import { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
+import { Trouter, TROUTER_PATHS, type TrouterOptions } from "./trouter/index.js";
 import type { ConnectionOptions } from "./realtime/connection.js";
 import type { Duplex } from "node:stream";
 import { webhookRoutes } from "./http/webhookRoutes.js";
@@ -32,6 +33,7 @@ import type { WebhookStore } from "./webhooks/webhookStore.js";
 import type { SubscriptionInput } from "./webhooks/subscriptions.js";
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface AppDeps {
   store: Store;
@@ -46,6 +48,8 @@ export interface AppDeps {
   hmacMaxSkewMs?: number;
   /** Between writers and the event-stream gateway; in-process unless a shared driver is given. */
   bus?: Bus;
+  /** Trouter emulation tuning (the official browser SDK's real-time); defaults in trouter/options.ts. */
+  trouter?: Partial<TrouterOptions>;
   /** Event-stream tuning (heartbeat, buffers, retention); defaults in realtime/gateway.ts. */
   stream?: Partial<ConnectionOptions>;
   /** Webhooks (docs/webhooks.md). */
@@ -65,9 +69,11 @@ export interface ParleyApp {
   fastify: FastifyInstance;
   /** Node request handler, for any number of http/https servers. */
   handler: RequestHandler;
-  /** Node `upgrade` handler (the WebSocket event stream), for the same servers. */
-  upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Node `upgrade` handler (the WebSocket event stream and Trouter's sockets), for the same servers. */
+  upgrade: UpgradeHandler;
   gateway: EventGateway;
+  /** The official browser SDK's real-time protocol, on the same bus and event logs. */
+  trouter: Trouter;
   bus: Bus;
   webhooks: WebhookService;
   identity: IdentityService;
@@ -113,6 +119,8 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   const chat = new ChatService({ store: deps.store, clock, uuid, bus });
   const streamOptions = { ...DEFAULT_STREAM_OPTIONS, ...deps.stream };
   const gateway = new EventGateway({ store: deps.store, bus, identity, clock, options: streamOptions });
+  const corsOrigins = deps.corsOrigins ?? "*";
+  const trouter = new Trouter({ store: deps.store, bus, identity, clock, log: fastify.log, corsOrigins, ...(deps.trouter && { options: deps.trouter }) });
   const hmac = new HmacVerifier(deps.secrets.accessKey, { clock, maxSkewMs: deps.hmacMaxSkewMs ?? 15 * 60 * 1000 });
 
   const webhookStore = deps.webhooks?.store ?? new MemoryWebhookStore();
@@ -120,13 +128,14 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   const dispatcher = new WebhookDispatcher({ store: deps.store, webhooks: webhookStore, options: webhookOptions, clock, random: deps.random ?? Math.random, log: fastify.log });
   const webhooks = new WebhookService({ store: webhookStore, dispatcher, options: webhookOptions, clock, uuid, log: fastify.log });
 
-  const pipeline = new Pipeline(fastify, { hmac, identity, corsOrigins: deps.corsOrigins ?? "*" });
+  const pipeline = new Pipeline(fastify, { hmac, identity, corsOrigins });
   identityRoutes(pipeline, identity);
   threadRoutes(pipeline, chat);
   messageRoutes(pipeline, chat);
   participantRoutes(pipeline, chat);
   receiptRoutes(pipeline, chat);
-  serviceRoutes(pipeline, { isReady: () => ready });
+  serviceRoutes(pipeline, { isReady: () => ready, onRealtimeConfig: (userId) => trouter.noteConfig(userId) });
+  trouter.routes(fastify);
   webhookRoutes(pipeline, webhooks, webhookOptions);
 
   // Idempotency keys only need to outlive client retry windows; event logs keep the retention
@@ -153,22 +162,31 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     await dispatcher.stop();
     await webhooks.close();
     stopAnnouncing();
+    await trouter.close();
     await fastify.close();
     throw error;
   }
   return {
     fastify,
     handler: handler!,
-    upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    upgrade: upgradeRouter([[TROUTER_PATHS.websocketPrefix, (req, socket, head) => trouter.handleUpgrade(req, socket, head)]], (req, socket, head) =>
+      gateway.handleUpgrade(req, socket, head),
+    ),
     gateway,
+    trouter,
     bus,
     webhooks,
     identity,
     chat,
-    setReady: (value) => (ready = value),
+    setReady: (value) => {
+      ready = value;
+      // Shutdown began: Trouter clients are told to go now rather than holding the drain open.
+      if (!value) void trouter.close();
+    },
     close: async () => {
       clearInterval(purge);
       ready = false;
+      await trouter.close();
       await gateway.close();
       // In-flight deliveries finish (or are cut after a grace period and retried on the next start).
       await webhooks.close();
@@ -177,5 +195,14 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
       if (!deps.bus) await bus.close();
       await fastify.close();
     },
+  };
+}
+
+/** WebSocket upgrades by path prefix; everything else goes to the fallback (the event stream, which 404s unknown paths). */
+function upgradeRouter(routes: Array<[prefix: string, handler: UpgradeHandler]>, fallback: UpgradeHandler): UpgradeHandler {
+  return (req, socket, head) => {
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    const route = routes.find(([prefix]) => path.startsWith(prefix));
+    (route?.[1] ?? fallback)(req, socket, head);
   };
 }

@@ -10,3 +10,4 @@ export { LocalBus, type Bus, type BusNotice, type EphemeralSignal } from "./real
 export { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
 export type { ConnectionOptions } from "./realtime/connection.js";
 export * from "./webhooks/index.js";
+export { Trouter, TROUTER_PATHS, DEFAULT_TROUTER_OPTIONS, renderLogPayload, renderSignalPayload, EVENT_IDS, type TrouterOptions, type TrouterFaults, type TrouterTransport, type TrouterPayload } from "./trouter/index.js";
