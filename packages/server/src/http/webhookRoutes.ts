@@ -57,6 +57,20 @@ function subscriptionId(params: Record<string, string>): string | DomainError {
   return SUBSCRIPTION_ID.test(id) ? id : invalidParameter("A subscription id is 3 to 64 letters, digits, '-' or '_'.", "subscriptionId");
 }
 
+/** `webhooks/subscriptions/{id}` routes. */
+const subscriptionIds = (params: Record<string, string>) => {
+  const id = subscriptionId(params);
+  return typeof id === "string" ? { id } : id;
+};
+
+/** `…/deadLetters/{eventId}` routes: event ids are GUIDs. */
+const deadLetterIds = (params: Record<string, string>) => {
+  const id = subscriptionId(params);
+  if (typeof id !== "string") return id;
+  const eventId = params.eventId ?? "";
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(eventId) ? { id, eventId } : invalidParameter("An event id is a GUID.", "eventId");
+};
+
 export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, options: Pick<ResolvedWebhookOptions, "topic">): void {
   pipeline.accessKey({
     method: "POST",
@@ -89,9 +103,8 @@ export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, opti
   pipeline.accessKey({
     method: "GET",
     url: "/webhooks/subscriptions/:id",
-    handle: async ({ params }) => {
-      const id = subscriptionId(params);
-      if (id instanceof DomainError) return id;
+    ids: subscriptionIds,
+    handle: async ({ ids: { id } }) => {
       const found = await webhooks.get(id);
       if (found instanceof DomainError) return found;
       return { status: 200, body: renderSubscription(found, await webhooks.stats(id)) };
@@ -101,9 +114,8 @@ export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, opti
   pipeline.accessKey({
     method: "DELETE",
     url: "/webhooks/subscriptions/:id",
-    handle: async ({ params }) => {
-      const id = subscriptionId(params);
-      if (id instanceof DomainError) return id;
+    ids: subscriptionIds,
+    handle: async ({ ids: { id } }) => {
       await webhooks.delete(id);
       return { status: 204 };
     },
@@ -112,9 +124,8 @@ export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, opti
   pipeline.accessKey({
     method: "POST",
     url: "/webhooks/subscriptions/:id/::validate",
-    handle: async ({ params, origin }) => {
-      const id = subscriptionId(params);
-      if (id instanceof DomainError) return id;
+    ids: subscriptionIds,
+    handle: async ({ ids: { id }, origin }) => {
       const outcome = await webhooks.validate(id, { origin });
       if (outcome instanceof DomainError) return outcome;
       return { status: 200, body: { ...renderSubscription(outcome.subscription), ...(outcome.validationUrl && { validationUrl: outcome.validationUrl }) } };
@@ -124,9 +135,8 @@ export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, opti
   pipeline.accessKey({
     method: "GET",
     url: "/webhooks/subscriptions/:id/deadLetters",
-    handle: async ({ params, query, rawUrl, apiVersion }) => {
-      const id = subscriptionId(params);
-      if (id instanceof DomainError) return id;
+    ids: subscriptionIds,
+    handle: async ({ ids: { id }, query, rawUrl, apiVersion }) => {
       const state = readPageState(query, {});
       if (state instanceof DomainError) return state;
       const listed = await webhooks.deadLetters(id, { ...(state.before !== undefined && { beforeId: state.before }), limit: state.size + 1 });
@@ -139,9 +149,8 @@ export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, opti
   pipeline.accessKey({
     method: "POST",
     url: "/webhooks/subscriptions/:id/deadLetters/::redeliver",
-    handle: async ({ params }) => {
-      const id = subscriptionId(params);
-      if (id instanceof DomainError) return id;
+    ids: subscriptionIds,
+    handle: async ({ ids: { id } }) => {
       const moved = await webhooks.redeliver(id);
       return moved instanceof DomainError ? moved : { status: 202, body: { redelivered: moved } };
     },
@@ -150,10 +159,9 @@ export function webhookRoutes(pipeline: Pipeline, webhooks: WebhookService, opti
   pipeline.accessKey({
     method: "POST",
     url: "/webhooks/subscriptions/:id/deadLetters/:eventId/::redeliver",
-    handle: async ({ params }) => {
-      const id = subscriptionId(params);
-      if (id instanceof DomainError) return id;
-      const moved = await webhooks.redeliver(id, [params.eventId ?? ""]);
+    ids: deadLetterIds,
+    handle: async ({ ids: { id, eventId } }) => {
+      const moved = await webhooks.redeliver(id, [eventId]);
       return moved instanceof DomainError ? moved : { status: 202, body: { redelivered: moved } };
     },
   });
