@@ -165,6 +165,7 @@ export class AppPage {
 export interface SeenRequest {
   method: string;
   path: string;
+  status: number;
   at: number;
 }
 
@@ -214,12 +215,12 @@ export class Harness {
     const context = await this.browser.newContext();
     this.contexts.push(context);
     const apiOrigin = new URL(this.server.endpoint).origin;
-    context.on("request", (request) => {
-      const url = new URL(request.url());
+    context.on("response", (response) => {
+      const url = new URL(response.url());
       if (url.origin.replace(/^http:/, "https:") !== apiOrigin && url.host !== new URL(this.server.httpEndpoint).host) return;
-      if (/^\/(trouter|v4|socket\.io|registrar)\b/.test(url.pathname)) this.seen.push({ method: request.method(), path: url.pathname, at: Date.now() });
+      const method = response.request().method();
+      if (method !== "OPTIONS" && /^\/(trouter|v4|socket\.io|registrar)\b/.test(url.pathname)) this.seen.push({ method, path: url.pathname, status: response.status(), at: Date.now() });
     });
-    context.on("page", () => {});
     const page = await context.newPage();
     const app = new AppPage(page, this);
     await page.exposeFunction("refreshToken", async (name: string) => {
