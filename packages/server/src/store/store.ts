@@ -94,7 +94,7 @@ export interface ThreadQuery {
 export interface Store {
   readonly driver: string;
 
-  /** Highest message sequence/ids come from here; opened before the first request. */
+  /** Waits for queued writes to commit, then releases the database. */
   close(): Promise<void>;
 
   // Identity

@@ -20,6 +20,7 @@ interface ThreadState {
   lastMessageId?: string;
 }
 
+/** Records go in and out as deep copies: no caller ever holds a reference to stored state. */
 const clone = <T>(value: T): T => structuredClone(value);
 
 export class MemoryStore implements Store {
@@ -37,6 +38,7 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   async createUser(user: UserRecord): Promise<void> {
+    if (this.users.has(user.id)) throw new Error(`user ${user.id} already exists`);
     this.users.set(user.id, clone(user));
   }
 
@@ -60,13 +62,16 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async createThread(input: CreateThreadInput): Promise<CreateThreadOutcome> {
+  async createThread(original: CreateThreadInput): Promise<CreateThreadOutcome> {
+    const input = clone(original);
     const key = input.idempotency && `${input.idempotency.scope}\n${input.idempotency.key}`;
     if (key) {
       const seen = this.idempotency.get(key);
       if (seen) return { replayed: seen.response };
     }
     const { thread } = input;
+    if (this.threads.has(thread.id)) throw new Error(`thread ${thread.id} already exists`);
+    thread.participants = dedupe(thread.participants);
     const record: ThreadRecord = {
       id: thread.id,
       topic: thread.topic,
@@ -103,7 +108,8 @@ export class MemoryStore implements Store {
       .map(clone);
   }
 
-  async updateThread(threadId: string, actorId: string, patch: ThreadPatch, at: number): Promise<ThreadRecord | StoreFailure> {
+  async updateThread(threadId: string, actorId: string, original: ThreadPatch, at: number): Promise<ThreadRecord | StoreFailure> {
+    const patch = clone(original);
     const state = this.memberThread(threadId, actorId);
     if ("failure" in state) return state;
     const record = state.record;
@@ -159,7 +165,7 @@ export class MemoryStore implements Store {
   ): Promise<{ added: ParticipantRecord[] } | StoreFailure> {
     const state = this.memberThread(threadId, actorId);
     if ("failure" in state) return state;
-    const fresh = dedupe(participants).filter((p) => !state.participants.has(p.userId));
+    const fresh = dedupe(clone(participants)).filter((p) => !state.participants.has(p.userId));
     const current = state.participants.size;
     if (current + fresh.length > options.limit) {
       return { failure: "participantLimit", limit: options.limit, current, adding: fresh.length };
@@ -185,7 +191,8 @@ export class MemoryStore implements Store {
     return { removed: true };
   }
 
-  async sendMessage(message: NewUserMessage): Promise<MessageRecord | StoreFailure> {
+  async sendMessage(original: NewUserMessage): Promise<MessageRecord | StoreFailure> {
+    const message = clone(original);
     const state = this.memberThread(message.threadId, message.senderId);
     if ("failure" in state) return state;
     const sent = this.append(state, {
@@ -218,7 +225,8 @@ export class MemoryStore implements Store {
     return out;
   }
 
-  async updateMessage(threadId: string, messageId: string, actorId: string, patch: MessagePatch, at: number): Promise<MessageRecord | StoreFailure> {
+  async updateMessage(threadId: string, messageId: string, actorId: string, original: MessagePatch, at: number): Promise<MessageRecord | StoreFailure> {
+    const patch = clone(original);
     const found = this.ownMessage(threadId, messageId, actorId);
     if ("failure" in found) return found;
     if (found.deletedAt !== undefined) return { failure: "messageDeleted" };

@@ -50,13 +50,20 @@ export class GroupCommit {
     });
   }
 
-  /** Resolves when every write queued so far has been committed or failed. */
-  drained(): Promise<void> {
-    return this.idle;
+  /** Resolves when every write queued so far, and any queued by commit hooks meanwhile, has settled. */
+  async drained(): Promise<void> {
+    // Writes queued by commit hooks while we wait start a new idle period: wait for those too.
+    let current: Promise<void>;
+    do {
+      current = this.idle;
+      await current;
+    } while (this.idle !== current);
   }
 
   private flush(): void {
     const items = this.queue;
+    // A commit hook may queue new writes, which start a new idle period: settle only this batch's.
+    const markIdle = this.markIdle;
     this.queue = [];
     this.scheduled = false;
     let outcomes;
@@ -65,11 +72,11 @@ export class GroupCommit {
     } catch (error) {
       this.hooks.failed?.();
       for (const item of items) item.reject(error);
-      this.markIdle();
+      markIdle();
       return;
     }
     this.hooks.committed?.();
     outcomes.forEach((outcome, i) => (outcome.ok ? items[i]!.resolve(outcome.value) : items[i]!.reject(outcome.error)));
-    this.markIdle();
+    markIdle();
   }
 }

@@ -68,19 +68,30 @@ export interface SqliteStoreOptions {
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.path);
-  db.pragma("journal_mode = WAL");
-  // FULL: a commit is on disk when COMMIT returns, which is what a 2xx promises.
-  db.pragma("synchronous = FULL");
-  db.pragma("busy_timeout = 5000");
-  migrate(db);
-  return new SqliteStore(db);
+  try {
+    refuseNewerSchema(db);
+    db.pragma("journal_mode = WAL");
+    // FULL: a commit is on disk when COMMIT returns, which is what a 2xx promises.
+    db.pragma("synchronous = FULL");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+    return new SqliteStore(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
 
-function migrate(db: Db): void {
+/** Checked before anything touches the file, so a newer Parley's database is left exactly as it was. */
+function refuseNewerSchema(db: Db): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(`database schema version ${current} is newer than this Parley (${MIGRATIONS.length}); upgrade Parley`);
   }
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version]!);
@@ -155,7 +166,7 @@ export class SqliteStore implements Store {
         const seen = this.sql.getIdempotency.get(key.scope, key.key) as { response: string } | undefined;
         if (seen) return { replayed: seen.response };
       }
-      const t = input.thread;
+      const t = { ...input.thread, participants: firstOfEach(input.thread.participants) };
       const ord = Number(
         this.sql.insertThread.run(t.id, t.topic, t.createdAt, t.createdBy, json(t.metadata), json(t.retentionPolicy), t.createdAt).lastInsertRowid,
       );
@@ -250,7 +261,8 @@ export class SqliteStore implements Store {
     return this.writes.write(() => {
       const thread = this.memberThread(threadId, actorId);
       if ("failure" in thread) return thread;
-      const unique = new Map(participants.map((p) => [p.userId, p] as const));
+      const unique = new Map<string, ParticipantRecord>();
+      for (const p of participants) if (!unique.has(p.userId)) unique.set(p.userId, p); // first one wins, as in memory
       const fresh = [...unique.values()].filter((p) => !this.sql.isParticipant.get(thread.ord, p.userId));
       const current = (this.sql.countParticipantsByOrd.get(thread.ord) as { n: number }).n;
       if (current + fresh.length > options.limit) {
@@ -582,6 +594,12 @@ function prepare(db: Db) {
     insertIdempotency: s("INSERT INTO idempotency (scope, key, response, created_at) VALUES (?, ?, ?, ?)"),
     purgeIdempotency: s("DELETE FROM idempotency WHERE created_at < ?"),
   };
+}
+
+function firstOfEach(participants: ParticipantRecord[]): ParticipantRecord[] {
+  const unique = new Map<string, ParticipantRecord>();
+  for (const p of participants) if (!unique.has(p.userId)) unique.set(p.userId, p);
+  return [...unique.values()];
 }
 
 function json(value: unknown): string | null {

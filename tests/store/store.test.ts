@@ -1,0 +1,210 @@
+// The Store conformance suite on every driver, plus what only the SQLite driver promises: data survives
+// a restart, batches of concurrent writes commit whole, and a newer schema is refused.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { MemoryStore, openSqliteStore, type MessageRecord, type Store } from "@parley/server";
+import { storeConformance } from "./conformance.js";
+import { history, member, newThreadId, newUserId, numeric, ok, plain, seedThread, seedUsers, send } from "./fixtures.js";
+
+function tempDir(): { dir: string; file: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), "parley-store-"));
+  return { dir, file: path.join(dir, "parley.db"), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+storeConformance("memory", async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
+
+storeConformance("sqlite", async () => {
+  const tmp = tempDir();
+  const store = openSqliteStore({ path: tmp.file });
+  return {
+    store,
+    cleanup: async () => {
+      try {
+        await store.close();
+      } finally {
+        tmp.remove();
+      }
+    },
+  };
+});
+
+describe("SQLite store only", () => {
+  /** A temp database file, removed afterwards; `open` opens it (again) and tracks it for closing. */
+  const withFile = (title: string, body: (open: () => Store, file: string) => Promise<void>) =>
+    it(title, async () => {
+      const tmp = tempDir();
+      const opened: Store[] = [];
+      try {
+        await body(() => {
+          const store = openSqliteStore({ path: tmp.file });
+          opened.push(store);
+          return store;
+        }, tmp.file);
+      } finally {
+        for (const store of opened) await store.close().catch(() => {});
+        tmp.remove();
+      }
+    });
+
+  /** Everything the store can tell about the given users and threads. */
+  async function snapshot(store: Store, users: string[], threads: string[]) {
+    const out: Record<string, unknown> = {};
+    for (const u of users) {
+      out[`user ${u}`] = await store.getUser(u);
+      out[`threads of ${u}`] = await store.listThreads(u, { limit: 1000 });
+    }
+    for (const t of threads) {
+      out[`thread ${t}`] = await store.getThread(t);
+      out[`participants ${t}`] = await store.listParticipants(t, 0, 1000);
+      out[`count ${t}`] = await store.countParticipants(t);
+      out[`messages ${t}`] = await history(store, t);
+      out[`receipts ${t}`] = await store.listReadReceipts(t, 0, 1000);
+    }
+    return out;
+  }
+
+  withFile("everything written is read back identical after close and reopen; numbering continues", async (open) => {
+    let store = open();
+    const [a, b, c, gone] = await seedUsers(store, 4, 100);
+    await store.revokeTokens(a!);
+    await store.revokeTokens(a!);
+    assert.equal(await store.deleteUser(gone!, 150), true);
+
+    const t1 = await seedThread(store, a!, [member(a!, { displayName: "Ann", metadata: { r: "1" } }), member(b!, { shareHistoryTime: 50 })], {
+      topic: "first",
+      createdAt: 1_000,
+      metadata: { k: "v" },
+      retentionPolicy: { kind: "threadCreationDate", deleteThreadAfterDays: 30 },
+    });
+    const t2 = await seedThread(store, b!, [b!, c!], { createdAt: 2_000 });
+    const t3 = await seedThread(store, c!, [c!, a!], { createdAt: 3_000 });
+    ok(await store.addParticipants(t1.id, a!, [member(c!, { displayName: "Cee" })], { at: 4_000, limit: 250 }));
+    ok(await store.updateThread(t1.id, b!, { topic: "renamed", metadata: { k: "w" } }, 4_100));
+    const sent: MessageRecord[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await send(store, t1.id, [a!, b!, c!][i % 3]!, `m${i}`, 5_000 + i));
+    ok(await store.sendMessage({ threadId: t2.id, senderId: c!, senderDisplayName: "C", type: "html", content: "<b>x</b>", metadata: { z: "1" }, at: 5_500 }));
+    ok(await store.updateMessage(t1.id, sent[0]!.id, a!, { content: "edited", metadata: { e: "1" } }, 6_000));
+    ok(await store.deleteMessage(t1.id, sent[1]!.id, b!, 6_100));
+    ok(await store.sendReadReceipt(t1.id, a!, sent[4]!.id, 7_000));
+    ok(await store.sendReadReceipt(t1.id, c!, sent[2]!.id, 7_100));
+    ok(await store.removeParticipant(t2.id, b!, c!, 7_200));
+    assert.equal(await store.deleteThread(t3.id, c!, 7_300), true);
+    const idem = await store.createThread({
+      thread: { id: newThreadId(), topic: "idem", createdAt: 8_000, createdBy: a!, participants: [member(a!)] },
+      idempotency: { scope: a!, key: "k", response: "the response" },
+    });
+    assert.ok("created" in idem, "created");
+    const lastEvent = (await store.eventBounds(a!)).latest;
+
+    const users = [a!, b!, c!, gone!];
+    const threads = [t1.id, t2.id, t3.id, idem.created.id];
+    const before = await snapshot(store, users, threads);
+    await store.close();
+
+    store = open();
+    assert.deepEqual(await snapshot(store, users, threads), before);
+    assert.deepEqual(
+      await store.createThread({ thread: { id: newThreadId(), topic: "again", createdAt: 9_000, createdBy: a!, participants: [member(a!)] }, idempotency: { scope: a!, key: "k", response: "x" } }),
+      { replayed: "the response" },
+      "idempotency keys survive",
+    );
+    assert.equal((await store.eventBounds(a!)).latest, lastEvent, "event logs survive");
+
+    // Numbering continues, even with a clock that went back across the restart.
+    const lastBefore = (await history(store, t1.id)).at(-1)!;
+    const next = await send(store, t1.id, a!, "after restart", 1);
+    assert.equal(next.sequenceId, lastBefore.sequenceId + 1);
+    assert.ok(numeric(next.id) > numeric(lastBefore.id), "ids keep increasing");
+    assert.ok(next.createdAt >= lastBefore.createdAt, "createdAt does not go back");
+    const t4 = await seedThread(store, a!, [a!], { createdAt: 10_000 });
+    assert.ok(t4.order > Math.max(t1.order, t2.order, t3.order, idem.created.order), "creation order continues");
+    assert.deepEqual((await store.listThreads(a!, { limit: 1 })).map((t) => t.id), [t4.id]);
+    assert.equal((await store.revokeTokens(a!))?.tokenEpoch, 3);
+    assert.equal(await store.deleteUser(gone!, 9_999), false, "still deleted");
+    assert.equal((await store.eventBounds(a!)).latest, lastEvent + 2, "event seqs continue");
+  });
+
+  withFile("200 concurrent sendMessage calls all resolve and are all readable after close and reopen", async (open) => {
+    let store = open();
+    const [a, b] = await seedUsers(store, 2);
+    const t = await seedThread(store, a!, [a!, b!], { createdAt: 1_000 });
+    const n = 200;
+    const sent = (
+      await Promise.all(Array.from({ length: n }, (_, i) => store.sendMessage({ threadId: t.id, senderId: i % 2 ? a! : b!, type: "text", content: `m${i}`, at: 2_000 + (i % 7) })))
+    ).map(ok);
+    assert.deepEqual(sent.map((m) => m.sequenceId).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i + 3));
+    assert.equal(new Set(sent.map((m) => m.id)).size, n);
+    await store.close();
+
+    store = open();
+    const all = await history(store, t.id);
+    assert.equal(all.length, n + 2);
+    const bySeq = new Map(all.map((m) => [m.sequenceId, m]));
+    for (const m of sent) assert.deepEqual(plain(bySeq.get(m.sequenceId)), plain(m), `message ${m.sequenceId} as it was returned`);
+    for (let i = 1; i < all.length; i++) {
+      assert.ok(numeric(all[i]!.id) > numeric(all[i - 1]!.id), `id ${all[i]!.id} > ${all[i - 1]!.id}`);
+      assert.ok(all[i]!.createdAt >= all[i - 1]!.createdAt, "createdAt never decreases");
+    }
+    assert.equal((await store.getThread(t.id))?.lastMessageAt, all.at(-1)!.createdAt);
+  });
+
+  withFile("close() waits for writes issued before it, even ones not awaited", async (open) => {
+    let store = open();
+    const [a] = await seedUsers(store, 1);
+    const t = await seedThread(store, a!, [a!], { createdAt: 1_000 });
+    const pending = Array.from({ length: 10 }, (_, i) => store.sendMessage({ threadId: t.id, senderId: a!, type: "text", content: `m${i}`, at: 2_000 }));
+    await store.close();
+    (await Promise.all(pending)).map(ok);
+    store = open();
+    assert.equal((await history(store, t.id)).length, 12);
+  });
+
+  withFile("close() waits for a write that a commit listener issued", async (open) => {
+    let store = open();
+    const [a] = await seedUsers(store, 1);
+    const late = newUserId();
+    let issued: Promise<void> | undefined;
+    store.onEventsCommitted(() => {
+      issued ??= store.createUser({ id: late, createdAt: 5, tokenEpoch: 0 });
+    });
+    await seedThread(store, a!, [a!], { createdAt: 1_000 }); // commits events: the listener writes
+    assert.ok(issued, "the listener ran when the thread was committed");
+    await store.close();
+    const outcome = await issued.then(
+      () => "committed",
+      (error: Error) => `rejected: ${error.message}`,
+    );
+    assert.equal(outcome, "committed", "a write issued before close() must not be cut off by it");
+    store = open();
+    assert.equal((await store.getUser(late))?.id, late);
+  });
+
+  withFile("a fresh database is migrated once; reopening keeps the schema version", async (open, file) => {
+    const store = open();
+    await store.close();
+    const db = new Database(file);
+    const version = db.pragma("user_version", { simple: true }) as number;
+    db.close();
+    assert.ok(version > 0, "migrations ran");
+    const again = open();
+    await again.createUser({ id: newUserId(), createdAt: 1, tokenEpoch: 0 });
+    await again.close();
+    const db2 = new Database(file);
+    assert.equal(db2.pragma("user_version", { simple: true }), version);
+    db2.close();
+  });
+
+  withFile("a database from a newer Parley (user_version above the migrations) refuses to open", async (open, file) => {
+    const db = new Database(file);
+    db.pragma("user_version = 999");
+    db.close();
+    assert.throws(() => open(), /newer/);
+    const check = new Database(file);
+    assert.equal(check.pragma("user_version", { simple: true }), 999, "the refused database is left at its version");
+    check.close();
+  });
+});
