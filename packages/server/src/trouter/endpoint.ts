@@ -20,7 +20,19 @@ export interface EndpointHost {
   readonly store: Store;
   readonly options: TrouterOptions;
   readonly log: FastifyBaseLogger;
+  /** Delivery outcomes across endpoints (diagnostics and tests). */
+  readonly counters: DeliveryCounters;
   clock(): number;
+}
+
+export interface DeliveryCounters {
+  delivered: number;
+  /** Answered 200. */
+  handled: number;
+  /** Answered 404: the SDK could not parse the payload (or nobody listens for its eventId). */
+  rejected: number;
+  /** Answered anything else (504: the client's own 5 s timeout). */
+  failed: number;
 }
 
 interface InFlight {
@@ -95,11 +107,23 @@ export class Endpoint {
     if (this.pending.length > this.host.options.pendingSignals) this.pending.shift();
   }
 
+  /** A hand-made payload, delivered like a live signal; false without a connected socket. */
+  deliverRaw(payload: TrouterPayload): boolean {
+    const session = this.session;
+    if (!session?.connected) return false;
+    this.send(session, payload, null);
+    return true;
+  }
+
   onResponse(session: Session, id: number, status: number): void {
     if (session !== this.session) return;
     const entry = this.inFlight.get(id);
     if (!entry) return;
     this.inFlight.delete(id);
+    const counters = this.host.counters;
+    if (status === 200) counters.handled++;
+    else if (status === 404) counters.rejected++;
+    else counters.failed++;
     if (status === 404) {
       this.host.log.warn({ eventId: entry.eventId, seq: entry.seq }, "trouter: the client rejected the payload (404)");
     } else if (status !== 200) {
@@ -141,6 +165,7 @@ export class Endpoint {
 
   private send(session: Session, payload: TrouterPayload, seq: number | null): void {
     const id = session.deliver(payload);
+    this.host.counters.delivered++;
     this.inFlight.set(id, { seq, eventId: payload.eventId, at: this.host.clock() });
   }
 

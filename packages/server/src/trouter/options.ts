@@ -43,6 +43,8 @@ export interface TrouterFaults {
   ignorePing?: boolean;
   /** Never send `trouter.connected` (the client gives up after 20 s). */
   withholdConnected?: boolean;
+  /** Answer every allocation 503 (the client backs off and retries), e.g. to hold a client between sockets. */
+  refuseAllocations?: boolean;
   /** Answer allocations with a `socketio` URL that has a path (the client never connects). */
   socketioPath?: string;
 }

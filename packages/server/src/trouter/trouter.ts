@@ -24,8 +24,9 @@ import type { IdentityService } from "../identity/identityService.js";
 import { DomainError } from "../domain/errors.js";
 import { allows, type ChatCaller } from "../domain/caller.js";
 import { DEFAULT_TROUTER_OPTIONS, type TrouterFaults, type TrouterOptions, type TrouterTransport } from "./options.js";
-import { Endpoint, type EndpointHost } from "./endpoint.js";
+import { Endpoint, type DeliveryCounters, type EndpointHost } from "./endpoint.js";
 import { Session, type SessionHost } from "./session.js";
+import type { TrouterPayload } from "./payloads.js";
 
 export const TROUTER_PATHS = {
   allocate: "/trouter/v4/a",
@@ -73,6 +74,7 @@ export class Trouter implements SessionHost, EndpointHost {
   readonly options: TrouterOptions;
   readonly store: Store;
   readonly log: FastifyBaseLogger;
+  readonly counters: DeliveryCounters = { delivered: 0, handled: 0, rejected: 0, failed: 0 };
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly allocations = new Map<string, Allocation>();
   private readonly sessions = new Map<string, Session>();
@@ -107,13 +109,15 @@ export class Trouter implements SessionHost, EndpointHost {
   }
 
   /** Counts for tests and diagnostics. */
-  stats(userId?: string): { allocations: number; sessions: number; connected: number; endpoints: number; registered: number } {
+  stats(userId?: string): { allocations: number; sessions: number; connected: number; websocket: number; polling: number; endpoints: number; registered: number } {
     const sessions = [...this.sessions.values()].filter((s) => userId === undefined || s.userId === userId);
     const endpoints = userId === undefined ? [...this.endpoints.values()] : [...(this.byUser.get(userId) ?? [])];
     return {
       allocations: [...this.allocations.values()].filter((a) => userId === undefined || a.userId === userId).length,
       sessions: sessions.length,
       connected: sessions.filter((s) => s.connected).length,
+      websocket: sessions.filter((s) => s.connected && s.transport === "websocket").length,
+      polling: sessions.filter((s) => s.connected && s.transport === "xhr-polling").length,
       endpoints: endpoints.length,
       registered: endpoints.filter((e) => e.registration !== undefined).length,
     };
@@ -127,6 +131,16 @@ export class Trouter implements SessionHost, EndpointHost {
       session.close("disconnected by the server", true);
       count++;
     }
+    return count;
+  }
+
+  /**
+   * Sends a hand-made payload to every connected socket of the user, as a delivery (tests use it for
+   * what Parley itself never produces: phone and Teams identifiers, attachments). Returns how many.
+   */
+  deliverRaw(userId: string, payload: TrouterPayload): number {
+    let count = 0;
+    for (const endpoint of this.byUser.get(userId) ?? []) if (endpoint.deliverRaw(payload)) count++;
     return count;
   }
 
@@ -164,6 +178,7 @@ export class Trouter implements SessionHost, EndpointHost {
 
   /** POST …/v4/a: a connect handle for this user's endpoint `epid`. */
   private async allocate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (this.options.faults.refuseAllocations) return refuse(reply, { status: 503, code: "ServiceUnavailable", message: "allocations refused (fault injection)" });
     const caller = await this.authenticate(request);
     if (isRefusal(caller)) return refuse(reply, caller);
     const epid = query(request, "epid");
