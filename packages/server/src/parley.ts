@@ -2,7 +2,7 @@
  * startParley(options): everything `parley serve` does, as a function. Creates the data dir,
  * its secrets, dev CA and database, starts HTTPS + HTTP and writes `<data-dir>/endpoint.json`.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createApp, type ParleyApp } from "./app.js";
 import { listen } from "./server.js";
@@ -99,7 +99,10 @@ export async function startParley(options: ParleyOptions): Promise<RunningParley
     connectionString: `endpoint=${endpoint};accesskey=${secrets.accessKey}`,
     caCertPath: tls.caCertPath,
   };
-  writeFileSync(path.join(dataDir, "endpoint.json"), JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  // Written whole then renamed: tools that poll for the file never read a half-written one.
+  const endpointFile = path.join(dataDir, "endpoint.json");
+  writeFileSync(`${endpointFile}.tmp`, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  renameSync(`${endpointFile}.tmp`, endpointFile);
 
   return {
     info,
