@@ -54,6 +54,8 @@ export class Endpoint {
   private dirty = false;
   lastActive: number;
   registration: { path: string; ttlSec: number; at: number } | undefined;
+  /** Unregistered while its socket was still closing: forgotten once the socket is gone. */
+  stopped = false;
 
   constructor(
     readonly userId: string,

@@ -311,7 +311,9 @@ export class Trouter implements SessionHost, EndpointHost {
     const endpoint = this.endpoints.get(endpointKey(caller.userId, id));
     if (endpoint) {
       endpoint.registration = undefined;
-      if (!endpoint.session) this.forget(endpoint);
+      // The ChatClient stopped: forget it now, or as soon as its socket (closing right now) is gone.
+      if (endpoint.session) endpoint.stopped = true;
+      else this.forget(endpoint);
     }
     return reply.code(204).send();
   }
@@ -369,6 +371,7 @@ export class Trouter implements SessionHost, EndpointHost {
   onClosed(session: Session, reason: string): void {
     this.sessions.delete(session.sid);
     session.endpoint.detached(session);
+    if (session.endpoint.stopped && !session.endpoint.session) this.forget(session.endpoint);
     this.log.debug({ transport: session.transport, reason }, "trouter: session closed");
   }
 
@@ -384,6 +387,7 @@ export class Trouter implements SessionHost, EndpointHost {
     const known = this.endpoints.get(key);
     if (known) {
       known.lastActive = this.clock();
+      known.stopped = false;
       return known;
     }
     const cursor = await this.startCursor(userId);
