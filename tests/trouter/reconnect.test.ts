@@ -48,7 +48,9 @@ describe("official browser SDK: reconnects, gaps and tokens", () => {
     assert.ok(reconnected.at - disconnected!.at < 3000, `reconnected without back-off (${reconnected.at - disconnected!.at} ms)`);
     assert.equal(h.count("POST", "/v4/a", since), 1, "the reconnect allocation goes to {socketio}v4/a");
     assert.equal(h.count("POST", "/trouter/v4/a", since), 0);
-    await until("re-registration", () => h.count("POST", "/registrar/v3/registrations") === registrations + 1);
+    // The SDK re-registers after the reconnect (more than once if a refresh timer fires meanwhile on a
+    // loaded machine); that it is the same registration is what the endpoint count below checks.
+    await until("re-registration", () => h.count("POST", "/registrar/v3/registrations") > registrations, 30_000);
     assert.equal(trouter.stats(bob.id).endpoints, 1, "the same registration id: one endpoint");
 
     const { chatThread } = await alice.chat.createChatThread({ topic: "after reconnect" }, { participants: [member(alice), member(bob)] });
