@@ -1,0 +1,82 @@
+/**
+ * The orchestrator's handle on the load-generator process (bench/loadgen.ts): one long-lived child
+ * per benchmark run, so each job starts without paying a process start-up.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import type { ClosedJob, Job, LoadResult, OpenJob, WalkJob, WalkResult, WorkerMessage } from "./jobs.js";
+import { BENCH_DIR } from "./paths.js";
+
+export type ProgressFn = (done: number, total: number, phase: string) => void;
+
+export class LoadGenerator {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (r: LoadResult | WalkResult) => void; reject: (e: Error) => void; progress?: ProgressFn }>();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on("message", (message: WorkerMessage) => {
+      if (message.type === "ready") return;
+      const entry = this.waiting.get(message.id);
+      if (!entry) return;
+      if (message.type === "progress") entry.progress?.(message.done, message.total, message.phase);
+      else {
+        this.waiting.delete(message.id);
+        if (message.type === "result") entry.resolve(message.result);
+        else entry.reject(new Error(`load generator: ${message.message}`));
+      }
+    });
+    child.on("exit", (code, signal) => {
+      for (const entry of this.waiting.values()) entry.reject(new Error(`load generator exited (${code ?? signal})`));
+      this.waiting.clear();
+    });
+  }
+
+  static async start(): Promise<LoadGenerator> {
+    const child = fork(path.join(BENCH_DIR, "loadgen.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("load generator did not start within 30 s")), 30_000);
+      child.once("message", (m: WorkerMessage) => {
+        clearTimeout(timer);
+        if (m.type === "ready") resolve();
+        else reject(new Error("load generator sent no ready message"));
+      });
+      child.once("exit", (code) => reject(new Error(`load generator exited with ${code}`)));
+    });
+    return new LoadGenerator(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  run(job: ClosedJob | OpenJob, progress?: ProgressFn): Promise<LoadResult>;
+  run(job: WalkJob, progress?: ProgressFn): Promise<WalkResult>;
+  run(job: Job, progress?: ProgressFn): Promise<LoadResult | WalkResult> {
+    const id = this.nextId++;
+    const limitSec = job.kind === "walk" ? job.maxSec + 30 : job.warmupSec + job.durationSec + 60;
+    return new Promise<LoadResult | WalkResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`load job ${id} (${job.kind}) took longer than ${limitSec} s`));
+      }, limitSec * 1000);
+      this.waiting.set(id, {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+        ...(progress && { progress }),
+      });
+      this.child.send({ type: "job", id, job });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.send({ type: "exit" });
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
