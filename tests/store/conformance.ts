@@ -1040,9 +1040,15 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
         failed(await store.updateThread(t.id, outsider!, { topic: "x" }, 2_000), "notMember");
         assert.equal((await store.readChanges(0, 10)).length, 1);
         await send(store, t.id, a!, "later", 5_000);
+        const head = await store.changesHead();
+        assert.equal(head, (await store.readChanges(0, 10)).at(-1)!.seq);
         assert.equal(await store.pruneEvents(2_000), 2, "one log entry and one change");
         assert.deepEqual((await store.readEvents(a!, 0, 10)).map((e) => e.seq), [2]);
         assert.deepEqual(await store.eventBounds(a!), { latest: 2, pruned: 1 });
+        assert.equal(await store.pruneEvents(10_000), 2, "everything older than 10 s is gone");
+        assert.deepEqual(await store.readChanges(0, 10), []);
+        assert.deepEqual(await store.eventBounds(a!), { latest: 2, pruned: 2 });
+        assert.equal(await store.changesHead(), head, "the head survives pruning of the feed");
       });
     });
   });

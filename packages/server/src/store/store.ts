@@ -167,6 +167,8 @@ export interface Store {
    * in commit order, with its recipients. Changes with seq > afterSeq, oldest first.
    */
   readChanges(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
+  /** The seq of the newest change ever appended (0 before the first), pruned or not. */
+  changesHead(): Promise<number>;
   /**
    * Calls the listener after each commit that appended events, with the users whose logs grew
    * (and whether the change feed grew). Returns an unsubscribe function.

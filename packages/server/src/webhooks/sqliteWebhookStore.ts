@@ -9,13 +9,15 @@
  *    be atomic — advancing the cursor together with the deliveries it produced — is all in this file.
  *  - Its schema evolves on its own (`user_version` of this file) without interleaving with the chat
  *    migrations, and deleting webhooks.db resets webhooks without touching chat data.
- * Same conventions as the chat driver: WAL, synchronous=FULL, versioned migrations, prepared
- * statements, and writes batched by GroupCommit (a resolved write is on disk).
+ * Same conventions as the chat driver (store/sqlite/database.ts): WAL flushed off the event loop,
+ * versioned migrations, prepared statements, and writes batched by GroupCommit (a resolved write is
+ * on disk).
  */
 import { randomUUID } from "node:crypto";
-import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
 import { GroupCommit } from "../store/sqlite/groupCommit.js";
+import { openDatabase } from "../store/sqlite/database.js";
+import { NO_DURABILITY, type Durability } from "../store/sqlite/walSync.js";
 import type { WebhookEvent } from "./events.js";
 import type {
   AttemptResult,
@@ -76,23 +78,9 @@ export const WEBHOOK_MIGRATIONS: readonly string[] = [
 ];
 
 export function openSqliteWebhookStore(options: { path: string }): SqliteWebhookStore {
-  const db = new Database(options.path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.pragma("busy_timeout = 5000");
-  const current = db.pragma("user_version", { simple: true }) as number;
-  if (current > WEBHOOK_MIGRATIONS.length) {
-    db.close();
-    throw new Error(`webhooks database schema version ${current} is newer than this Parley (${WEBHOOK_MIGRATIONS.length}); upgrade Parley`);
-  }
-  for (let version = current; version < WEBHOOK_MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(WEBHOOK_MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+  const { db, durability } = openDatabase({ path: options.path, migrations: WEBHOOK_MIGRATIONS, what: "webhooks database" });
   db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?)").run(randomUUID());
-  return new SqliteWebhookStore(db);
+  return new SqliteWebhookStore(db, durability);
 }
 
 interface DeliveryRow {
@@ -126,14 +114,18 @@ export class SqliteWebhookStore implements WebhookStore {
   private readonly writes: GroupCommit;
   private readonly sql: ReturnType<typeof prepare>;
 
-  constructor(private readonly db: Db) {
-    this.writes = new GroupCommit(db);
+  constructor(
+    private readonly db: Db,
+    private readonly durability: Durability = NO_DURABILITY,
+  ) {
+    this.writes = new GroupCommit(db, {}, durability);
     this.sql = prepare(db);
     this.instanceId = this.sql.getMeta.get("instance_id") as string;
   }
 
   async close(): Promise<void> {
     await this.writes.drained();
+    this.durability.close();
     if (this.db.open) this.db.close();
   }
 

@@ -297,6 +297,10 @@ export class MemoryStore implements Store {
     return this.changes.filter((c) => c.seq > afterSeq).slice(0, limit).map(clone);
   }
 
+  async changesHead(): Promise<number> {
+    return this.changeSeq;
+  }
+
   async pruneEvents(olderThan: number): Promise<number> {
     const keptChanges = this.changes.filter((c) => c.at >= olderThan);
     let pruned = this.changes.length - keptChanges.length;

@@ -1,12 +1,18 @@
 /**
- * Group commit for better-sqlite3: writes queued during one turn of the event loop run together in
- * one transaction, so N concurrent requests share one fsync instead of paying N.
+ * Group commit for better-sqlite3: writes queued while the previous batch was being flushed run
+ * together in one transaction, so N concurrent requests share one COMMIT and one fsync.
  *
  * Each write runs inside its own savepoint: one that throws is rolled back alone and rejects alone,
- * the rest of the batch still commits. Promises resolve only after COMMIT returned, i.e. after the
- * data is on disk (the connection runs with synchronous=FULL).
+ * the rest of the batch still commits. Promises resolve only once the batch is durable: COMMIT
+ * returned, then `durability.sync` (an fdatasync of the WAL off the event loop, see walSync.ts)
+ * reported it on disk.
+ *
+ * At most one batch is between COMMIT and durable at a time. While it flushes, new writes queue up
+ * and commit together when it ends, so batches grow with load instead of paying one WAL append per
+ * event-loop turn; the event loop stays free for requests the whole time.
  */
 import type { Database, Transaction } from "better-sqlite3";
+import { NO_DURABILITY, type Durability } from "./walSync.js";
 
 interface Pending {
   run: () => unknown;
@@ -14,17 +20,34 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface GroupCommitHooks {
+  /**
+   * Runs right after a batch's COMMIT, synchronously (so it can take the batch's bookkeeping before
+   * the next batch starts); what it returns runs once the batch is durable, before any write of the
+   * batch resolves.
+   */
+  committed?: () => (() => void) | void;
+  /** Runs after a batch failed as a whole and was rolled back. */
+  failed?: () => void;
+}
+
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly batch: Transaction<(items: Pending[]) => Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>>;
+  private flushing = false;
+  private readonly batch: Transaction<(items: Pending[]) => Outcome[]>;
   private readonly savepoint: Transaction<(run: () => unknown) => unknown>;
+  /** Whether any write is queued, committing or flushing; `idle` resolves when that ends. */
+  private busy = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
 
   constructor(
     db: Database,
-    private readonly hooks: { committed?: () => void; failed?: () => void } = {},
+    private readonly hooks: GroupCommitHooks = {},
+    private readonly durability: Durability = NO_DURABILITY,
   ) {
     this.savepoint = db.transaction((run: () => unknown) => run());
     this.batch = db.transaction((items: Pending[]) =>
@@ -38,15 +61,15 @@ export class GroupCommit {
     );
   }
 
-  /** Queues a synchronous write; resolves with its result once committed. */
+  /** Queues a synchronous write; resolves with its result once committed and on disk. */
   write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
+      if (!this.busy) {
+        this.busy = true;
         this.idle = new Promise((done) => (this.markIdle = done));
-        setImmediate(() => this.flush());
       }
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
     });
   }
 
@@ -60,23 +83,47 @@ export class GroupCommit {
     } while (this.idle !== current);
   }
 
+  private schedule(): void {
+    if (this.scheduled || this.flushing || this.queue.length === 0) return;
+    this.scheduled = true;
+    // One turn of the event loop lets the requests already read queue their writes too.
+    setImmediate(() => this.flush());
+  }
+
   private flush(): void {
-    const items = this.queue;
-    // A commit hook may queue new writes, which start a new idle period: settle only this batch's.
-    const markIdle = this.markIdle;
-    this.queue = [];
     this.scheduled = false;
-    let outcomes;
+    const items = this.queue;
+    this.queue = [];
+    let outcomes: Outcome[];
     try {
       outcomes = this.batch(items);
     } catch (error) {
       this.hooks.failed?.();
       for (const item of items) item.reject(error);
-      markIdle();
-      return;
+      return this.settled();
     }
-    this.hooks.committed?.();
-    outcomes.forEach((outcome, i) => (outcome.ok ? items[i]!.resolve(outcome.value) : items[i]!.reject(outcome.error)));
-    markIdle();
+    const afterDurable = this.hooks.committed?.();
+    this.flushing = true;
+    this.durability.sync((error) => {
+      this.flushing = false;
+      if (error) {
+        // Committed but maybe not on disk: no 2xx may say otherwise. The data stays committed (a
+        // later flush may still persist it); a retried request meets it as already done.
+        for (const item of items) item.reject(error);
+      } else {
+        afterDurable?.();
+        outcomes.forEach((outcome, i) => (outcome.ok ? items[i]!.resolve(outcome.value) : items[i]!.reject(outcome.error)));
+      }
+      this.settled();
+    });
+  }
+
+  /** After a batch settled: start the next one, or mark the committer idle. */
+  private settled(): void {
+    if (this.queue.length > 0) this.schedule();
+    else if (!this.scheduled && !this.flushing) {
+      this.busy = false;
+      this.markIdle();
+    }
   }
 }
