@@ -2,6 +2,9 @@
 // acceptance per event id, dead letters and redelivery, isolation between receivers, and restarts.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { member, newUser } from "../helpers/sdk.js";
 import { admin, allSigned, FAST, header, Receiver, sleep, subscribe, type ReceiverOptions } from "./support.js";
@@ -210,5 +213,58 @@ describe("webhook delivery", () => {
     await r.until(() => r.accepted.size === expected, "the rest after the restart");
     await sleep(600);
     assertEachOnce(r, expected);
+  });
+
+  it("with no subscription the feed is left alone per commit; a later subscription gets only what comes next", async () => {
+    const s = await server({ webhooks: { ...FAST, idleCursorEveryMs: 60_000 } });
+    const cursor = () => {
+      const db = new Database(path.join(s.dataDir, "webhooks.db"), { readonly: true });
+      try {
+        return Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value);
+      } finally {
+        db.close();
+      }
+    };
+    const start = cursor();
+    await chatter(s, 3);
+    await sleep(100);
+    assert.equal(cursor(), start, "no webhooks.db write per chat commit while nobody is subscribed");
+
+    const r = await receiver();
+    await subscribe(s, { url: r.url, maxEventsPerBatch: 100 });
+    assert.ok(cursor() > start, "the cursor caught up before the subscription started");
+    const { expected } = await chatter(s, 1);
+    await r.until(() => r.accepted.size === expected, `${expected} new events`);
+    await sleep(200);
+    assertEachOnce(r, expected);
+    assert.ok(r.events.every((e) => e.data.threadId === r.events[0].data.threadId), "none of the events from before the subscription");
+  });
+
+  it("with no subscription the cursor follows the head now and then, and at stop", async () => {
+    const first = await startTestServer({ webhooks: { ...FAST, idleCursorEveryMs: 150 }, keepDataDir: true });
+    const cursor = () => {
+      const db = new Database(path.join(first.dataDir, "webhooks.db"), { readonly: true });
+      try {
+        return Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value);
+      } finally {
+        db.close();
+      }
+    };
+    const head = () => first.parley.store.changesHead();
+    try {
+      await chatter(first, 2);
+      const deadline = Date.now() + 5000;
+      while (cursor() !== (await head()) && Date.now() < deadline) await sleep(50);
+      assert.equal(cursor(), await head(), "caught up by the idle timer");
+      await chatter(first, 1);
+      const expectedHead = await head();
+      await first.close();
+      const db = new Database(path.join(first.dataDir, "webhooks.db"), { readonly: true });
+      assert.equal(Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value), expectedHead, "caught up at stop");
+      db.close();
+    } finally {
+      await first.close().catch(() => {});
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
   });
 });

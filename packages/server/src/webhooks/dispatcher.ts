@@ -37,6 +37,8 @@ export interface WebhookOptions extends RetryPolicy {
   maxBatchBytes: number;
   /** At shutdown, how long in-flight deliveries may finish before they are cut (and retried later). */
   shutdownGraceMs: number;
+  /** With no active subscription, how often the feed cursor is moved to the head (see idle()). */
+  idleCursorEveryMs: number;
   /** How often config-file subscriptions still awaiting validation retry the handshake. */
   revalidateEveryMs: number;
   /** How long a validation URL stays usable. */
@@ -54,6 +56,7 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   feedPageSize: 200,
   maxBatchBytes: 1024 * 1024,
   shutdownGraceMs: 5000,
+  idleCursorEveryMs: 5000,
   revalidateEveryMs: 60_000,
   validationUrlLifetimeMs: 10 * 60_000,
 };
@@ -98,12 +101,16 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private unsubscribe: (() => void) | undefined;
+  /** Changes went by unread because nobody was subscribed; the stored cursor is behind the feed. */
+  private skipped = false;
+  private catchUpDue = false;
+  private catchUpTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
   /** Resumes from the stored cursor; a first start skips history (subscriptions get what comes next). */
   async start(): Promise<void> {
-    if ((await this.deps.webhooks.getCursor()) === undefined) await this.skipToHead();
+    if ((await this.deps.webhooks.getCursor()) === undefined) await this.catchUp();
     await this.reload();
     this.unsubscribe = this.deps.store.onEventsCommitted((_users, feedGrew) => {
       if (feedGrew) this.follow();
@@ -114,8 +121,14 @@ export class WebhookDispatcher {
   /** Re-reads subscriptions (after any change to them) and delivers what is due. */
   async reload(): Promise<void> {
     const all = await this.deps.webhooks.listSubscriptions();
-    this.subscriptions = new Map(all.filter((s) => s.status === "active").map((s) => [s.id, s]));
+    const active = new Map(all.filter((s) => s.status === "active").map((s) => [s.id, s]));
+    // The first subscription after a quiet spell gets what comes next, not what nobody was
+    // subscribed to while the feed went unread.
+    const waking = this.subscriptions.size === 0 && active.size > 0 && this.skipped;
+    if (waking) await this.catchUp();
+    this.subscriptions = active;
     for (const [id, lane] of this.lanes) if (!this.subscriptions.has(id) && lane.active === 0) this.lanes.delete(id);
+    if (waking) this.follow();
     this.pump();
   }
 
@@ -125,7 +138,9 @@ export class WebhookDispatcher {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     await this.following;
+    if (this.skipped && this.subscriptions.size === 0) await this.catchUp();
     await this.pumping;
     const cut = setTimeout(() => this.abort.abort(), this.deps.options.shutdownGraceMs);
     await Promise.allSettled([...this.running]);
@@ -159,6 +174,10 @@ export class WebhookDispatcher {
   private async followLoop(): Promise<void> {
     do {
       this.followAgain = false;
+      if (this.subscriptions.size === 0) {
+        await this.idle();
+        continue;
+      }
       while (!this.stopped) {
         const cursor = await this.deps.webhooks.getCursor();
         const changes = await this.deps.store.readChanges(cursor ?? 0, this.deps.options.feedPageSize);
@@ -170,14 +189,36 @@ export class WebhookDispatcher {
     } while (this.followAgain && !this.stopped);
   }
 
-  private async skipToHead(): Promise<void> {
-    let head = 0;
-    for (;;) {
-      const page = await this.deps.store.readChanges(head, 1000);
-      if (page.length === 0) break;
-      head = page.at(-1)!.seq;
+  /**
+   * With no active subscription nobody gets these changes: reading and rendering them, and writing
+   * (and fsyncing) the cursor in webhooks.db after every chat commit, would be pure cost on the send
+   * path. Instead the cursor catches up with the feed's head every `idleCursorEveryMs`, at stop, and
+   * before a new subscription starts. After a crash it is at most that far behind, and only matters
+   * if a subscription exists at the next start.
+   */
+  private async idle(): Promise<void> {
+    if (this.catchUpDue) {
+      this.catchUpDue = false;
+      this.skipped = false;
+      await this.catchUp();
+      return;
     }
-    await this.deps.webhooks.advance(undefined, head, []);
+    this.skipped = true;
+    if (this.catchUpTimer || this.stopped) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = undefined;
+      this.catchUpDue = true;
+      this.follow();
+    }, this.deps.options.idleCursorEveryMs);
+    this.catchUpTimer.unref();
+  }
+
+  /** Moves the stored cursor to the newest change, turning nothing into deliveries. */
+  private async catchUp(): Promise<void> {
+    const cursor = await this.deps.webhooks.getCursor();
+    const head = await this.deps.store.changesHead();
+    // A cursor that moved meanwhile was moved by the follower, past changes it handled: keep it.
+    if (cursor === undefined || head > cursor) await this.deps.webhooks.advance(cursor, head, []);
   }
 
   private async deliveriesFor(changes: ChangeRecord[]): Promise<NewDelivery[]> {
