@@ -67,4 +67,21 @@ describe("TokenService", () => {
     assert.equal((await tokens.verify(`${none}.${p}.`)).ok, false);
     for (const garbage of ["", "abc", "a.b.c", `${h}.${p}`, "🙂.🙂.🙂"]) assert.equal((await tokens.verify(garbage)).ok, false);
   });
+
+  it("a token verified before still expires on the second, and only that exact token is remembered", async () => {
+    let now = Date.now();
+    const tokens = new TokenService(randomBytes(32), { resourceId, clock: () => now });
+    const { token, expiresOn } = await tokens.issue({ userId: `8:acs:${resourceId}_${randomUUID()}`, scopes: ["chat"], epoch: 0, expiresInMinutes: 60 });
+    assert.ok((await tokens.verify(token)).ok, "first use: the signature is checked");
+    now = expiresOn.getTime() - 1000;
+    assert.ok((await tokens.verify(token)).ok, "remembered, one second before expiry");
+    // Same claims, another signature; and the remembered token with a byte of its signature changed.
+    const [h, p, sig] = token.split(".") as [string, string, string];
+    const flipped = sig.slice(0, 5) + (sig[5] === "A" ? "B" : "A") + sig.slice(6);
+    assert.deepEqual(await tokens.verify(`${h}.${p}.${flipped}`), { ok: false, reason: "signature" });
+    now = expiresOn.getTime();
+    assert.deepEqual(await tokens.verify(token), { ok: false, reason: "expired" }, "expired at exp, as jose decides");
+    now = expiresOn.getTime() - 1000;
+    assert.ok((await tokens.verify(token)).ok, "forgotten once expired, then checked again from scratch (clock went back)");
+  });
 });
