@@ -405,18 +405,18 @@ export class SqliteStore implements Store {
 
   // Helpers that run inside a write ----------------------------------------------------------
 
-  /** Appends one event to the log of every participant (and of `extra` users), in this transaction. */
+  /**
+   * Appends one event to the log of every participant (and of `extra` users), in this transaction:
+   * two set statements whatever the thread's size, so a 250-member thread costs two statement runs
+   * (and one copy of the event's JSON bound) rather than 500.
+   */
   private emit(ord: number, threadId: string, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
-    const recipients = new Set([...(this.sql.participantIds.all(ord) as string[]), ...extra]);
+    const recipients = JSON.stringify(extra.length === 0 ? this.sql.participantIds.all(ord) : [...new Set([...(this.sql.participantIds.all(ord) as string[]), ...extra])]);
     const json = JSON.stringify(data);
-    const delivered: string[] = [];
-    for (const userId of recipients) {
-      const seq = this.sql.bumpEventSeq.get(userId) as number | undefined;
-      if (seq === undefined) continue;
-      this.sql.insertEvent.run(userId, seq, name, threadId, json, at);
-      this.touched.add(userId);
-      delivered.push(userId);
-    }
+    // Users without a row (never created through Identity) have no log: they are skipped, as before.
+    const delivered = this.sql.bumpEventSeqs.all(recipients) as string[];
+    if (delivered.length > 0) this.sql.insertEvents.run(name, threadId, json, at, recipients);
+    for (const userId of delivered) this.touched.add(userId);
     this.sql.insertChange.run(name, threadId, json, JSON.stringify(delivered), at);
     this.changed = true;
   }
@@ -563,8 +563,12 @@ function prepare(db: Db) {
        WHERE p.thread_ord = (SELECT ord FROM threads WHERE id = ?) ORDER BY p.joined LIMIT ? OFFSET ?`,
     ),
 
-    bumpEventSeq: s("UPDATE users SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq").pluck(),
-    insertEvent: s("INSERT INTO user_events (user_id, seq, name, thread_id, data, at) VALUES (?, ?, ?, ?, ?, ?)"),
+    // Both take the recipients as one JSON array. The insert reads the seqs the update just gave.
+    bumpEventSeqs: s("UPDATE users SET event_seq = event_seq + 1 WHERE id IN (SELECT value FROM json_each(?)) RETURNING id").pluck(),
+    insertEvents: s(
+      `INSERT INTO user_events (user_id, seq, name, thread_id, data, at)
+       SELECT id, event_seq, ?, ?, ?, ? FROM users WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
     readEvents: s("SELECT seq, name, thread_id, data, at FROM user_events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
     eventBounds: s("SELECT event_seq, event_pruned FROM users WHERE id = ?"),
     // One pass over the rows being pruned, on the age index (INDEXED BY: without statistics the
