@@ -7,6 +7,9 @@
  *           latency of every answer is recorded exactly (autocannon's histogram rounds to 1 ms)
  *   open    a fixed offered load on a node:http keep-alive agent (latency at a given rate)
  *   walk    follows nextLink page after page and keeps the links of chosen pages
+ *   connect / fanout / hold / release
+ *           WebSocket pools that outlive a job (lib/sockets.ts): event-stream connections held here,
+ *           send-to-receipt fan-out timing, idle holding with heartbeats answered
  *
  * Every job is bounded in time and in request count, and only 127.0.0.1 is ever contacted.
  */
@@ -17,7 +20,8 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import { Samples } from "./lib/stats.js";
-import type { ClosedJob, Job, LoadResult, OpenJob, OrchestratorMessage, RequestSpec, Target, WalkJob, WalkResult, WorkerMessage } from "./lib/jobs.js";
+import { connect, fanOut, hold, release } from "./lib/sockets.js";
+import type { ClosedJob, Job, LoadResult, OpenJob, OrchestratorMessage, RequestSpec, SocketResult, Target, WalkJob, WalkResult, WorkerMessage } from "./lib/jobs.js";
 
 const send = (message: WorkerMessage) => process.send?.(message);
 
@@ -324,10 +328,28 @@ async function runJob(id: number, job: Job): Promise<void> {
     send({ type: "progress", id, done, total, phase });
   };
   try {
-    const result = job.kind === "closed" ? await closedLoop(job, progress) : job.kind === "open" ? await openLoop(job, progress) : await walk(job, progress);
-    send({ type: "result", id, result });
+    send({ type: "result", id, result: await dispatch(job, progress) });
   } catch (error) {
     send({ type: "error", id, message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function dispatch(job: Job, progress: (done: number, total: number, phase: string) => void): Promise<LoadResult | WalkResult | SocketResult> {
+  switch (job.kind) {
+    case "closed":
+      return closedLoop(job, progress);
+    case "open":
+      return openLoop(job, progress);
+    case "walk":
+      return walk(job, progress);
+    case "connect":
+      return connect(job, progress);
+    case "fanout":
+      return fanOut(job, progress);
+    case "hold":
+      return hold(job, progress);
+    case "release":
+      return release(job);
   }
 }
 

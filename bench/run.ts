@@ -21,7 +21,7 @@ import { settingsFor, TARGETS } from "./lib/settings.js";
 import { SCENARIOS } from "./scenarios/index.js";
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick          small sizes, short runs (under 60 s)
+  --quick          small sizes, short runs (about 80 s)
   --only IDS       comma-separated scenario ids (see --list)
   --cpu-prof       run the servers with node --cpu-prof; profiles and summaries in bench/results/profiles/
   --keep           keep the scratch data dirs (printed at the end)
@@ -125,14 +125,19 @@ async function main(): Promise<number> {
       load,
       workDir,
       cpuProfDir,
-      startParley: async ({ dataDir, label, httpPort }) => {
+      startParley: async ({ dataDir, label, httpPort, memoryProbe }) => {
         const prof = cpuProfDir(label);
-        const server = await ParleyServer.start({ dataDir, ...(httpPort !== undefined && { httpPort }), ...(prof && { cpuProfDir: prof }) });
+        const server = await ParleyServer.start({ dataDir, ...(httpPort !== undefined && { httpPort }), ...(prof && { cpuProfDir: prof }), ...(memoryProbe && { memoryProbe }) });
         live.add(server);
         return server;
       },
       startBaseline: async (tls) => {
         const server = await BaselineServer.start(tls);
+        live.add(server);
+        return server;
+      },
+      startWsBaseline: async (options = {}) => {
+        const server = await BaselineServer.startWs(options);
         live.add(server);
         return server;
       },

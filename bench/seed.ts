@@ -14,7 +14,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadOrCreateSecrets, openSqliteStore, isStoreFailure } from "@parley/server";
 import { makeThreadId, makeUserId } from "@parley/protocol";
-import type { SeedRequest, SeedResult, SeedMessage } from "./lib/seed.js";
+import type { MembersSeedRequest, MembersSeedResult, SeedRequest, SeedResult, SeedMessage } from "./lib/seed.js";
 
 const send = (m: SeedMessage) => process.send?.(m);
 
@@ -60,8 +60,36 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
   }
 }
 
-process.once("message", (request: SeedRequest) => {
-  seed(request).then(
+/** Users and big threads for the real-time scenarios (lib/seed.ts MembersSeedRequest). */
+async function seedMembers(request: MembersSeedRequest): Promise<MembersSeedResult> {
+  mkdirSync(request.dataDir, { recursive: true, mode: 0o700 });
+  const secrets = loadOrCreateSecrets(request.dataDir);
+  const store = openSqliteStore({ path: path.join(request.dataDir, "parley.db") });
+  try {
+    const started = performance.now();
+    const at = Date.now();
+    const userIds = Array.from({ length: request.users }, () => makeUserId(secrets.resourceId, randomUUID()));
+    // One Promise.all per 10,000 users: the group commit makes each batch one transaction.
+    for (let i = 0; i < userIds.length; i += 10_000) {
+      await Promise.all(userIds.slice(i, i + 10_000).map((id) => store.createUser({ id, createdAt: at, tokenEpoch: 0 })));
+      send({ type: "progress", done: Math.min(userIds.length, i + 10_000), total: request.users });
+    }
+    const threads: MembersSeedResult["threads"] = [];
+    for (const members of request.threads) {
+      if (members > userIds.length) throw new Error(`a thread of ${members} members needs as many users`);
+      const id = makeThreadId(randomBytes(16).toString("hex"));
+      const participants = userIds.slice(0, members).map((userId, i) => ({ userId, displayName: `member ${i}`, shareHistoryTime: 0 }));
+      await store.createThread({ thread: { id, topic: `fan-out ${members}`, createdAt: at, createdBy: userIds[0]!, participants } });
+      threads.push({ members, id });
+    }
+    return { userIds, threads, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await store.close();
+  }
+}
+
+process.once("message", (request: SeedRequest | MembersSeedRequest) => {
+  ("kind" in request ? seedMembers(request) : seed(request)).then(
     (result) => send({ type: "result", result }),
     (error) => send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   );

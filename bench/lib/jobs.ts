@@ -68,7 +68,59 @@ export interface WalkJob {
   maxSec: number;
 }
 
-export type Job = ClosedJob | OpenJob | WalkJob;
+/**
+ * Opens one WebSocket per token to `path` (Authorization: Bearer <token>, as a Node client does) and
+ * adds them to the named pool, which outlives the job: later jobs measure on it, `release` closes it.
+ * A connection counts once its first text frame arrives (Parley's `ready`; the bare baseline sends
+ * one too). Every pooled socket answers `{"type":"ping"}` with `{"type":"pong"}` (and ws answers
+ * ping frames itself), so the server's heartbeat keeps it.
+ */
+export interface ConnectJob {
+  kind: "connect";
+  pool: string;
+  target: Target;
+  path: string;
+  tokens: string[];
+  /** Handshakes in flight at once. */
+  concurrency: number;
+  maxSec: number;
+}
+
+/**
+ * One sender, one message at a time: POSTs `{content: <unique marker>}` to `send.path`, records when
+ * each pooled socket receives a frame containing the marker (same clock as the send), waits for
+ * every socket and the POST's answer (or `timeoutMs`), pauses `gapMs`, and sends the next.
+ */
+export interface FanOutJob {
+  kind: "fanout";
+  pool: string;
+  target: Target;
+  send: { path: string; headers: Record<string, string> };
+  expectStatus: number;
+  warmup: number;
+  messages: number;
+  gapMs: number;
+  timeoutMs: number;
+  maxSec: number;
+}
+
+/** Keeps the pool open (answering heartbeats) for `seconds`, then reports on it. */
+export interface HoldJob {
+  kind: "hold";
+  pool: string;
+  seconds: number;
+}
+
+/** Closes every socket of the pool (close handshake, then terminate stragglers) and forgets it. */
+export interface ReleaseJob {
+  kind: "release";
+  pool: string;
+  maxSec: number;
+}
+
+export type SocketJob = ConnectJob | FanOutJob | HoldJob | ReleaseJob;
+
+export type Job = ClosedJob | OpenJob | WalkJob | SocketJob;
 
 export interface LatencySummary {
   count: number;
@@ -119,11 +171,72 @@ export interface WalkResult {
   complete: boolean;
 }
 
+/** The state of a connection pool (counters since it was created). */
+export interface PoolStats {
+  /** Sockets open now. */
+  open: number;
+  /** `{"type":"ping"}` frames answered with a pong, and WebSocket ping frames received (ws pongs them). */
+  jsonPings: number;
+  wsPings: number;
+  /** Sockets the server closed (or that failed) while pooled, by close code. */
+  closedByServer: number;
+  closeCodes: Record<string, number>;
+}
+
+export interface ConnectResult {
+  kind: "connect";
+  opened: number;
+  failed: number;
+  elapsedSec: number;
+  /** From starting the handshake to the first frame, ms. */
+  readyLatency: LatencySummary;
+  errorSamples: string[];
+  pool: PoolStats;
+}
+
+export interface FanOutResult {
+  kind: "fanout";
+  members: number;
+  /** Measured messages (warm-up excluded). */
+  messages: number;
+  /** Every member's arrival, ms from the send's start (members × messages samples). */
+  arrival: LatencySummary;
+  /** Per message: the first and the last member's arrival, and the POST's answer, ms from the send's start. */
+  first: LatencySummary;
+  last: LatencySummary;
+  postAnswer: LatencySummary;
+  /** Arrivals that never came within timeoutMs (measured messages only), and failed POSTs. */
+  missing: number;
+  postErrors: number;
+  errorSamples: string[];
+  elapsedSec: number;
+  /** True when maxSec ran out before every message was sent. */
+  truncated: boolean;
+  /** Last arrival of each measured message, ms, in send order. */
+  lastSamples: number[];
+  pool: PoolStats;
+}
+
+export interface HoldResult {
+  kind: "hold";
+  seconds: number;
+  pool: PoolStats;
+}
+
+export interface ReleaseResult {
+  kind: "release";
+  closed: number;
+  elapsedSec: number;
+  pool: PoolStats;
+}
+
+export type SocketResult = ConnectResult | FanOutResult | HoldResult | ReleaseResult;
+
 /** Messages from the load generator to the orchestrator. */
 export type WorkerMessage =
   | { type: "ready" }
   | { type: "progress"; id: number; done: number; total: number; phase: string }
-  | { type: "result"; id: number; result: LoadResult | WalkResult }
+  | { type: "result"; id: number; result: LoadResult | WalkResult | SocketResult }
   | { type: "error"; id: number; message: string };
 
 /** Messages from the orchestrator to the load generator. */

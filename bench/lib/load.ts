@@ -4,14 +4,33 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { ClosedJob, Job, LoadResult, OpenJob, WalkJob, WalkResult, WorkerMessage } from "./jobs.js";
+import type {
+  ClosedJob,
+  ConnectJob,
+  ConnectResult,
+  FanOutJob,
+  FanOutResult,
+  HoldJob,
+  HoldResult,
+  Job,
+  LoadResult,
+  OpenJob,
+  ReleaseJob,
+  ReleaseResult,
+  SocketResult,
+  WalkJob,
+  WalkResult,
+  WorkerMessage,
+} from "./jobs.js";
 import { BENCH_DIR } from "./paths.js";
+
+type Result = LoadResult | WalkResult | SocketResult;
 
 export type ProgressFn = (done: number, total: number, phase: string) => void;
 
 export class LoadGenerator {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (r: LoadResult | WalkResult) => void; reject: (e: Error) => void; progress?: ProgressFn }>();
+  private readonly waiting = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void; progress?: ProgressFn }>();
 
   private constructor(private readonly child: ChildProcess) {
     child.on("message", (message: WorkerMessage) => {
@@ -54,10 +73,14 @@ export class LoadGenerator {
 
   run(job: ClosedJob | OpenJob, progress?: ProgressFn): Promise<LoadResult>;
   run(job: WalkJob, progress?: ProgressFn): Promise<WalkResult>;
-  run(job: Job, progress?: ProgressFn): Promise<LoadResult | WalkResult> {
+  run(job: ConnectJob, progress?: ProgressFn): Promise<ConnectResult>;
+  run(job: FanOutJob, progress?: ProgressFn): Promise<FanOutResult>;
+  run(job: HoldJob, progress?: ProgressFn): Promise<HoldResult>;
+  run(job: ReleaseJob, progress?: ProgressFn): Promise<ReleaseResult>;
+  run(job: Job, progress?: ProgressFn): Promise<Result> {
     const id = this.nextId++;
-    const limitSec = job.kind === "walk" ? job.maxSec + 30 : job.warmupSec + job.durationSec + 60;
-    return new Promise<LoadResult | WalkResult>((resolve, reject) => {
+    const limitSec = job.kind === "closed" || job.kind === "open" ? job.warmupSec + job.durationSec + 60 : (job.kind === "hold" ? job.seconds : job.maxSec) + 30;
+    return new Promise<Result>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new Error(`load job ${id} (${job.kind}) took longer than ${limitSec} s`));

@@ -5,7 +5,7 @@
  */
 import type { LoadGenerator } from "./load.js";
 import type { Progress } from "./progress.js";
-import type { BaselineServer, ParleyServer } from "./servers.js";
+import type { BaselineServer, MemoryProbe, ParleyServer } from "./servers.js";
 import type { Settings } from "./settings.js";
 
 /** A cell value: one number, or several shown as "a / b / c" (e.g. p50 / p99 / p99.9). */
@@ -40,11 +40,14 @@ export interface ScenarioContext {
   /**
    * Starts Parley's CLI on a data dir (SQLite, production settings, 127.0.0.1, ports chosen freely
    * unless given). Stopped by the runner when the scenario ends, if the scenario did not stop it.
-   * With --cpu-prof the server writes a CPU profile, labelled with `label`, when it stops.
+   * With --cpu-prof the server writes a CPU profile, labelled with `label`, when it stops. With
+   * `memoryProbe`, servers/probeMemory() can ask it for a GC and its memory.
    */
-  startParley(options: { dataDir: string; label: string; httpPort?: number }): Promise<ParleyServer>;
+  startParley(options: { dataDir: string; label: string; httpPort?: number; memoryProbe?: MemoryProbe }): Promise<ParleyServer>;
   /** Starts the bare node:http baseline; with `tls`, also HTTPS with that certificate. */
   startBaseline(tls?: { certPath: string; keyPath: string }): Promise<BaselineServer>;
+  /** Starts the bare `ws` baseline of the real-time scenarios (bench/baseline-ws-server.mjs). */
+  startWsBaseline(options?: { memoryProbe?: MemoryProbe }): Promise<BaselineServer>;
   /** Where a CPU profile labelled `label` goes (with --cpu-prof), else undefined. */
   cpuProfDir(label: string): string | undefined;
   /** Data shared by scenarios (e.g. a seeded data dir), made once per run by the first that asks. */

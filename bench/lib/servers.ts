@@ -2,13 +2,14 @@
  * The servers under test, each in a process of its own:
  *  - Parley, exactly as a user runs it: `node packages/cli/dist/bin.js serve` with the SQLite store and
  *    its production settings (WAL, synchronous=FULL, group commit), on 127.0.0.1;
- *  - the baseline: bench/baseline-server.mjs, a bare node:http/https server.
+ *  - the baseline: bench/baseline-server.mjs, a bare node:http/https server, or for the real-time
+ *    scenarios bench/baseline-ws-server.mjs, a bare `ws` server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { BASELINE_SERVER, CLI_BIN } from "./paths.js";
+import { BASELINE_SERVER, BASELINE_WS_SERVER, CLI_BIN, MEMORY_PROBE } from "./paths.js";
 
 export interface EndpointInfo {
   endpoint: string;
@@ -71,6 +72,49 @@ export function rssBytes(pid: number | undefined): number | undefined {
   }
 }
 
+/** The soft limit on open files of a process (Linux), or undefined. Node raises it to the hard limit at start. */
+export function openFileLimit(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+    return match ? (match[1] === "unlimited" ? Infinity : Number(match[1])) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How to start a process so that `probeMemory` can ask it for a GC and its memory (bench/memory-probe.cjs). */
+export interface MemoryProbe {
+  nodeArgs: string[];
+  env: Record<string, string>;
+  file: string;
+}
+
+export function memoryProbe(file: string): MemoryProbe {
+  return { nodeArgs: ["--expose-gc", "--require", MEMORY_PROBE], env: { BENCH_MEMORY_PROBE: file }, file };
+}
+
+export interface MemoryReading {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Signals the process to run a full GC and report process.memoryUsage(); waits for it (at most 10 s). */
+export async function probeMemory(pid: number | undefined, probe: MemoryProbe): Promise<MemoryReading> {
+  if (pid === undefined) throw new Error("no pid to probe");
+  rmSync(probe.file, { force: true });
+  process.kill(pid, "SIGUSR2");
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (existsSync(probe.file)) return JSON.parse(readFileSync(probe.file, "utf8")) as MemoryReading;
+    await sleep(20);
+  }
+  throw new Error(`process ${pid} did not answer the memory probe within 10 s`);
+}
+
 /** CPU time (user + system) a process has used so far, in seconds (Linux), or undefined. */
 export function cpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
@@ -89,11 +133,14 @@ export interface ParleyStartOptions {
   httpsPort?: number;
   /** Write a V8 CPU profile of the server process into this directory when it exits. */
   cpuProfDir?: string;
+  /** Started so that probeMemory() works on it. */
+  memoryProbe?: MemoryProbe;
 }
 
 export function parleyArgs(options: ParleyStartOptions): string[] {
   return [
     ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+    ...(options.memoryProbe?.nodeArgs ?? []),
     CLI_BIN,
     "serve",
     "--data-dir",
@@ -112,7 +159,7 @@ export function parleyArgs(options: ParleyStartOptions): string[] {
 }
 
 export function spawnParley(options: ParleyStartOptions): ChildProcess {
-  return spawn(process.execPath, parleyArgs(options), { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  return spawn(process.execPath, parleyArgs(options), { env: { ...cleanEnv(), ...options.memoryProbe?.env }, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 export class ParleyServer {
@@ -187,9 +234,17 @@ export class BaselineServer {
   ) {}
 
   /** With `tls`, also serves HTTPS with that certificate (Parley's own, so the handshakes compare). */
-  static async start(tls?: { certPath: string; keyPath: string }): Promise<BaselineServer> {
-    const args = [BASELINE_SERVER, "--host", "127.0.0.1", "--http-port", "0", ...(tls ? ["--https-port", "0", "--cert", tls.certPath, "--key", tls.keyPath] : [])];
-    const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  static start(tls?: { certPath: string; keyPath: string }): Promise<BaselineServer> {
+    return BaselineServer.spawn([BASELINE_SERVER, "--host", "127.0.0.1", "--http-port", "0", ...(tls ? ["--https-port", "0", "--cert", tls.certPath, "--key", tls.keyPath] : [])]);
+  }
+
+  /** The bare `ws` server of the real-time scenarios (HTTP only). */
+  static startWs(options: { memoryProbe?: MemoryProbe } = {}): Promise<BaselineServer> {
+    return BaselineServer.spawn([...(options.memoryProbe?.nodeArgs ?? []), BASELINE_WS_SERVER, "--host", "127.0.0.1", "--http-port", "0"], options.memoryProbe?.env);
+  }
+
+  private static async spawn(args: string[], env: Record<string, string> = {}): Promise<BaselineServer> {
+    const child = spawn(process.execPath, args, { env: { ...cleanEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
     const stderr = new Tail(child.stderr);
     const ports = await new Promise<{ httpPort: number; httpsPort?: number }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("baseline server did not start within 15 s")), 15_000);

@@ -1,6 +1,6 @@
 /**
  * Every knob of a run, in one object that is recorded with the results. `--quick` picks smaller
- * sizes and shorter runs (the whole run under 60 s); the full run stays under 15 minutes.
+ * sizes and shorter runs (the whole run in about 80 s); the full run in about 13 minutes.
  */
 export interface Settings {
   mode: "quick" | "full";
@@ -31,6 +31,26 @@ export interface Settings {
     seedBatch: number;
   };
   startup: { repetitions: number };
+  fanOut: {
+    /** Thread sizes (members, each with one live event-stream connection; the sender is member 0). */
+    sizes: number[];
+    /** Messages sent one at a time: each waits for every member's receipt and the POST's answer, then gapMs. */
+    warmup: number;
+    messages: number;
+    gapMs: number;
+    /** A member that has not received a message by then counts as missing. */
+    timeoutMs: number;
+    /** Bound on one size's run (Parley's or the baseline's); a run stopped by it is reported as truncated. */
+    maxSec: number;
+  };
+  idle: {
+    /** Connection counts at which memory is read (one user per connection). */
+    steps: number[];
+    /** Pause after each step before the GC and the reading (lets the server finish its per-connection work). */
+    settleMs: number;
+    /** Hold at the last step for this long (longer than the 25 s heartbeat: every socket must pong once); 0 skips it. */
+    holdSec: number;
+  };
   /** The whole run is stopped past this (a bound on everything). */
   maxRunSec: number;
   /** Servers are started with `node --cpu-prof` and their profiles summarised. */
@@ -46,6 +66,10 @@ export const TARGETS = {
   pageP99Ms: 5,
   /** p99 at the deepest depth over p99 at the shallowest. */
   pageDepthRatio: 1.5,
+  /** p99 of the last member's arrival, send start to receipt, by thread size (members). */
+  fanOutLastP99Ms: { 10: 5, 1000: 50 } as Record<number, number>,
+  /** Server RSS per idle event-stream connection, KiB. */
+  idleKiBPerConnection: 20,
 } as const;
 
 export function settingsFor(mode: "quick" | "full", cpuProf: boolean): Settings {
@@ -60,6 +84,11 @@ export function settingsFor(mode: "quick" | "full", cpuProf: boolean): Settings 
       ? { sizes: [1_000, 100_000], pageSize: 50, window: 10, rate: 300, warmupSec: 0.2, durationSec: 1, rounds: 1, closedSec: 0, seedBatch: 10_000 }
       : { sizes: [1_000, 100_000, 1_000_000], pageSize: 50, window: 20, rate: 500, warmupSec: 1, durationSec: 6, rounds: 3, closedSec: 4, seedBatch: 10_000 },
     startup: { repetitions: quick ? 3 : 5 },
+    fanOut: quick
+      ? // 1,000 members cost Parley ~1 s per message here: a minute of the quick run, so 300 instead.
+        { sizes: [10, 100, 300], warmup: 10, messages: 50, gapMs: 10, timeoutMs: 5000, maxSec: 45 }
+      : { sizes: [10, 100, 1000], warmup: 20, messages: 200, gapMs: 10, timeoutMs: 5000, maxSec: 240 },
+    idle: quick ? { steps: [250, 500, 1000], settleMs: 500, holdSec: 0 } : { steps: [1000, 5000, 10_000], settleMs: 1000, holdSec: 30 },
     maxRunSec: quick ? 180 : 30 * 60,
     cpuProf,
   };

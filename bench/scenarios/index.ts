@@ -6,7 +6,8 @@ import type { Scenario } from "../lib/scenario.js";
 import { sendThroughput } from "./sendThroughput.js";
 import { sendLatency } from "./sendLatency.js";
 import { historyPaging } from "./historyPaging.js";
-import { fanOut, idleConnections } from "./planned.js";
+import { fanOut } from "./fanOut.js";
+import { idleConnections } from "./idleConnections.js";
 import { startup } from "./startup.js";
 
 export const SCENARIOS: readonly Scenario[] = [sendThroughput, sendLatency, historyPaging, fanOut, idleConnections, startup];
