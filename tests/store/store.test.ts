@@ -198,6 +198,35 @@ describe("SQLite store only", () => {
     db2.close();
   });
 
+  withFile("event-log rows point at the change feed; rows written before that (payload inline) still read the same", async (open, file) => {
+    let store = open();
+    const [a, b] = await seedUsers(store, 2);
+    const t = await seedThread(store, a!, [a!, b!]);
+    await send(store, t.id, a!, "first", 2_000);
+    const before = await store.readEvents(b!, 0, 10);
+    assert.equal(before.length, 2);
+    await store.close();
+
+    const db = new Database(file);
+    const rows = db.prepare("SELECT name, thread_id, data, change_seq FROM user_events WHERE user_id = ?").all(b!) as Array<Record<string, unknown>>;
+    assert.ok(rows.every((r) => r.data === "" && typeof r.change_seq === "number"), "new rows keep no payload of their own");
+    // Turn b's rows into what migration 3 wrote: the payload inline, no pointer.
+    db.prepare(
+      `UPDATE user_events SET name = (SELECT name FROM changes WHERE seq = change_seq), thread_id = (SELECT thread_id FROM changes WHERE seq = change_seq),
+       data = (SELECT data FROM changes WHERE seq = change_seq), change_seq = NULL WHERE user_id = ?`,
+    ).run(b!);
+    db.close();
+
+    store = open();
+    assert.deepEqual(await store.readEvents(b!, 0, 10), before, "inline rows read back identical");
+    await send(store, t.id, a!, "second", 3_000);
+    const after = await store.readEvents(b!, 0, 10);
+    assert.deepEqual(after.slice(0, 2), before);
+    assert.equal(after[2]!.data.message?.content.message, "second", "old and new rows side by side");
+    assert.equal(await store.pruneEvents(2_500), 2 + 2 * 2, "both kinds prune with the feed");
+    assert.deepEqual((await store.readEvents(b!, 0, 10)).map((e) => e.seq), [3]);
+  });
+
   withFile("a database from a newer Parley (user_version above the migrations) refuses to open", async (open, file) => {
     const db = new Database(file);
     db.pragma("user_version = 999");

@@ -98,4 +98,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX changes_by_age ON changes (at);
   `,
+  /* 4: an event's payload lives once, in the change feed; each recipient's log row points at it */ `
+  -- Rows written from now on carry change_seq and leave name, thread_id and data empty: a 250-member
+  -- thread's events were copied 250 times into this WITHOUT ROWID table, and a row over ~1 KB
+  -- (thread creation lists every participant) spills to overflow pages that every key lookup
+  -- through it pays for. Rows written before keep their inline payload (change_seq NULL).
+  -- Both tables are pruned with the same cutoff on the same 'at', so a log row never outlives
+  -- the change it points at.
+  ALTER TABLE user_events ADD COLUMN change_seq INTEGER;
+  `,
 ];
