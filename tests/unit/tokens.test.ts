@@ -60,7 +60,7 @@ describe("TokenService", () => {
 
     const [h, p, s] = token.split(".") as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, "base64url").toString());
-    const escalated = Buffer.from(JSON.stringify({ ...claims, skypeid: claims.skypeid.replace(/.$/, "0") })).toString("base64url");
+    const escalated = Buffer.from(JSON.stringify({ ...claims, skypeid: claims.skypeid.replace(/.$/, (c: string) => (c === "0" ? "1" : "0")) })).toString("base64url");
     assert.equal((await tokens.verify(`${h}.${escalated}.${s}`)).ok, false);
 
     const none = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
