@@ -18,6 +18,16 @@ async function chatter(server: TestServer, n: number): Promise<{ threadId: strin
   return { threadId: chatThread!.id, expected: 2 + 2 * n };
 }
 
+/** The change-feed cursor as stored in a data dir's webhooks.db (read beside the running server). */
+function storedCursor(dataDir: string): number {
+  const db = new Database(path.join(dataDir, "webhooks.db"), { readonly: true });
+  try {
+    return Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value);
+  } finally {
+    db.close();
+  }
+}
+
 function assertEachOnce(receiver: Receiver, expected: number): void {
   assert.equal(receiver.accepted.size, expected, "every event arrived");
   for (const [id, count] of receiver.accepted) assert.equal(count, 1, `event ${id} accepted once`);
@@ -217,14 +227,7 @@ describe("webhook delivery", () => {
 
   it("with no subscription the feed is left alone per commit; a later subscription gets only what comes next", async () => {
     const s = await server({ webhooks: { ...FAST, idleCursorEveryMs: 60_000 } });
-    const cursor = () => {
-      const db = new Database(path.join(s.dataDir, "webhooks.db"), { readonly: true });
-      try {
-        return Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value);
-      } finally {
-        db.close();
-      }
-    };
+    const cursor = () => storedCursor(s.dataDir);
     const start = cursor();
     await chatter(s, 3);
     await sleep(100);
@@ -242,14 +245,7 @@ describe("webhook delivery", () => {
 
   it("with no subscription the cursor follows the head now and then, and at stop", async () => {
     const first = await startTestServer({ webhooks: { ...FAST, idleCursorEveryMs: 150 }, keepDataDir: true });
-    const cursor = () => {
-      const db = new Database(path.join(first.dataDir, "webhooks.db"), { readonly: true });
-      try {
-        return Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value);
-      } finally {
-        db.close();
-      }
-    };
+    const cursor = () => storedCursor(first.dataDir);
     const head = () => first.parley.store.changesHead();
     try {
       await chatter(first, 2);
@@ -259,9 +255,7 @@ describe("webhook delivery", () => {
       await chatter(first, 1);
       const expectedHead = await head();
       await first.close();
-      const db = new Database(path.join(first.dataDir, "webhooks.db"), { readonly: true });
-      assert.equal(Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string }).value), expectedHead, "caught up at stop");
-      db.close();
+      assert.equal(cursor(), expectedHead, "caught up at stop");
     } finally {
       await first.close().catch(() => {});
       rmSync(first.dataDir, { recursive: true, force: true });
