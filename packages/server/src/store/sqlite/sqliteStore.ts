@@ -1,6 +1,7 @@
 /**
  * The default Store: embedded SQLite through better-sqlite3 (database.ts: WAL, commits flushed to
- * disk off the event loop before they are acknowledged), writes batched by GroupCommit. Reads run directly on prepared statements; all lists are keyset or
+ * disk off the event loop before they are acknowledged), writes batched by GroupCommit. Reads run
+ * directly on prepared statements; all lists are keyset or
  * index-range queries, so a page from deep history costs what a page from a new thread costs.
  */
 import type { Database as Db, Statement } from "better-sqlite3";
