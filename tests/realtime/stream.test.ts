@@ -115,6 +115,37 @@ describe("event stream", () => {
     assert.deepEqual(seqs, seqs.map((_, i) => cursor + 1 + i));
   });
 
+  it("live connections get committed events without reading the log, identical to a replay from it", async () => {
+    const carol = await newUser(server);
+    const live = await Promise.all([connect({ token: alice.token }), connect({ token: bob.token })]);
+    await Promise.all(live.map((c) => c.ready()));
+    const store = server.parley.store;
+    let logReads = 0;
+    const readEvents = store.readEvents.bind(store);
+    store.readEvents = (...args) => (logReads++, readEvents(...args));
+    try {
+      const { chatThread } = await alice.chat.createChatThread({ topic: "shortcut" }, { participants: [member(alice, "Alice"), member(bob, "Bob")] });
+      const thread = alice.chat.getChatThreadClient(chatThread!.id);
+      const { id } = await thread.sendMessage({ content: "<b>hi</b>" }, { type: "html", senderDisplayName: "Alice", metadata: { k: "v" } });
+      await thread.updateMessage(id, { content: "edited", metadata: { k: "w" } });
+      await thread.deleteMessage(id);
+      await thread.updateTopic("renamed");
+      await thread.addParticipants({ participants: [member(carol, "Carol")] });
+      await thread.removeParticipant({ communicationUserId: carol.id });
+      await alice.chat.deleteChatThread(chatThread!.id);
+      await Promise.all(live.map((c) => c.eventCount(8)));
+      assert.equal(logReads, 0, "every event went out from the commit, none was read back");
+    } finally {
+      delete (store as { readEvents?: unknown }).readEvents;
+    }
+    for (const [client, token] of [[live[0]!, alice.token], [live[1]!, bob.token]] as const) {
+      const delivered = client.events.filter((e) => e.seq !== null);
+      const replay = await connect({ token, cursor: delivered[0]!.seq! - 1 });
+      await replay.eventCount(delivered.length);
+      assert.deepEqual(replay.events, delivered, "the same frames, whether from the commit or from the log");
+    }
+  });
+
   it("several connections of one user each get every event", async () => {
     const tabs = await Promise.all([connect({ token: bob.token }), connect({ token: bob.token }), connect({ token: bob.token })]);
     await Promise.all(tabs.map((t) => t.ready()));

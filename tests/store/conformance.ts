@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
-import type { MessageRecord, ParticipantRecord, Store } from "@parley/server";
+import type { EventsCommitted, MessageRecord, ParticipantRecord, Store } from "@parley/server";
 import {
   failed,
   history,
@@ -1013,8 +1013,8 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
     describe("event logs (basics; tests/store/events.test.ts goes deeper)", () => {
       test("a write appends one event per participant, one change, and tells commit listeners", async (store) => {
         const [a, b, outsider] = await seedUsers(store, 3);
-        const heard: Array<{ users: string[]; feedGrew: boolean }> = [];
-        const stop = store.onEventsCommitted((users, feedGrew) => heard.push({ users, feedGrew }));
+        const heard: EventsCommitted[] = [];
+        const stop = store.onEventsCommitted((commit) => heard.push(commit));
         const t = await seedThread(store, a!, [a!, b!], { createdAt: 1_000 });
         const m = await send(store, t.id, b!, "hi", 2_000);
         await new Promise((r) => setImmediate(r));
@@ -1030,7 +1030,19 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
         const changes = await store.readChanges(0, 10);
         assert.deepEqual(changes.map((c) => c.name), ["chatThreadCreated", "chatMessageReceived"]);
         assert.deepEqual(new Set(changes[1]!.recipients), new Set([a, b]));
-        assert.ok(heard.some((h) => h.users.includes(a!) && h.users.includes(b!) && h.feedGrew), "listeners heard both participants' logs grow");
+        assert.ok(heard.some((h) => h.userIds.includes(a!) && h.userIds.includes(b!)), "listeners heard both participants' logs grow");
+        // What the commit announces is exactly what the logs hold (live delivery relies on it).
+        const announced = heard.flatMap((h) => h.changes);
+        assert.deepEqual(announced.map((c) => c.name), ["chatThreadCreated", "chatMessageReceived"]);
+        for (const change of announced) {
+          assert.deepEqual(new Set(change.entries.map((e) => e.userId)), new Set([a, b]));
+          for (const { userId, seq } of change.entries) {
+            const [logged] = await store.readEvents(userId, seq - 1, 1);
+            const { entries: _entries, ...event } = change;
+            assert.deepEqual(JSON.parse(JSON.stringify({ userId, seq, ...event })), JSON.parse(JSON.stringify(logged)));
+          }
+        }
+        for (const h of heard) assert.deepEqual(new Set(h.userIds), new Set(h.changes.flatMap((c) => c.entries.map((e) => e.userId))));
       });
 
       test("refused writes append no events; pruneEvents drops old ones", async (store) => {

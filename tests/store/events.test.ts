@@ -97,7 +97,7 @@ function eventLogContract(name: string, open: () => Promise<{ store: Store; clea
       scenario(async (store) => {
         const [a, b] = await withUsers(store, 2);
         const heard: string[][] = [];
-        const stop = store.onEventsCommitted((users) => heard.push(users));
+        const stop = store.onEventsCommitted(({ userIds }) => heard.push(userIds));
         const t = threadId();
         await store.createThread({ thread: { id: t, topic: "x", createdAt: 1, createdBy: a!, participants: [{ userId: a!, shareHistoryTime: 0 }, { userId: b!, shareHistoryTime: 0 }] } });
         await new Promise((r) => setImmediate(r));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { MemoryStore, openSqliteStore, type MessageRecord, type Store } from "@parley/server";
+import { MemoryStore, openSqliteStore, type EventsCommitted, type MessageRecord, type Store } from "@parley/server";
 import { storeConformance } from "./conformance.js";
 import { history, member, newThreadId, newUserId, numeric, ok, plain, seedThread, seedUsers, send } from "./fixtures.js";
 
@@ -181,6 +181,30 @@ describe("SQLite store only", () => {
     assert.equal(outcome, "committed", "a write issued before close() must not be cut off by it");
     store = open();
     assert.equal((await store.getUser(late))?.id, late);
+  });
+
+  withFile("a write rolled back after appending events announces none of them; the rest of its batch is announced", async (open) => {
+    const store = open();
+    const [a, b] = await seedUsers(store, 2);
+    const t = await seedThread(store, a!, [a!, b!], { createdAt: 1_000 });
+    const heard: EventsCommitted[] = [];
+    store.onEventsCommitted((commit) => heard.push(commit));
+    // Fault injection: the second send fails after its events were appended (its savepoint rolls back).
+    const internals = store as unknown as { emit: (...args: unknown[]) => void };
+    const emit = internals.emit;
+    let calls = 0;
+    internals.emit = function (this: unknown, ...args: unknown[]) {
+      emit.apply(this, args);
+      if (++calls === 2) throw new Error("injected failure after emit");
+    };
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => store.sendMessage({ threadId: t.id, senderId: a!, type: "text", content: `m${i}`, at: 2_000 + i })));
+    internals.emit = emit;
+    assert.deepEqual(outcomes.map((o) => o.status), ["fulfilled", "rejected", "fulfilled"], "the three sends ran in one batch");
+    const announced = heard.flatMap((h) => h.changes).map((c) => c.data.message?.content.message);
+    assert.deepEqual(announced, ["m1", "m3"]);
+    const logged = (await store.readEvents(b!, 1, 10)).map((e) => [e.seq, e.data.message?.content.message]);
+    assert.deepEqual(logged, [[2, "m1"], [3, "m3"]]);
+    assert.deepEqual(heard.flatMap((h) => h.changes).map((c) => c.entries.find((e) => e.userId === b)?.seq), [2, 3], "announced seqs are the logged ones");
   });
 
   withFile("a fresh database is migrated once; reopening keeps the schema version", async (open, file) => {

@@ -113,7 +113,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   });
 
   const bus = deps.bus ?? new LocalBus();
-  const stopAnnouncing = deps.store.onEventsCommitted((userIds) => void bus.publish({ type: "logsGrew", userIds }));
+  const stopAnnouncing = deps.store.onEventsCommitted(({ userIds, changes }) => void bus.publish({ type: "logsGrew", userIds, changes }));
   const tokens = new TokenService(deps.secrets.tokenSecret, { resourceId: deps.secrets.resourceId, clock });
   const identity = new IdentityService({ store: deps.store, tokens, clock, uuid, resourceId: deps.secrets.resourceId, bus });
   const chat = new ChatService({ store: deps.store, clock, uuid, bus });

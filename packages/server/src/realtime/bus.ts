@@ -3,10 +3,12 @@
  * store's commit hook) and the parts that deliver (the event-stream gateway, later webhooks), on
  * this node or, with a Redis driver, on every node.
  *
- * Notices are small and lossy-tolerant by design: durable events travel as "this user's log grew",
- * and a gateway reads the log itself, so a missed notice delays nothing past the next one and
- * loses nothing. Only ephemeral signals (typing, read receipts) ride on the bus in full.
+ * Notices are lossy-tolerant by design: durable events travel as "this user's log grew" (with the
+ * committed events attached, as a shortcut), and the log stays the truth: a gateway that cannot use
+ * the shortcut reads the log itself, so a missed notice delays nothing past the next one and loses
+ * nothing. Ephemeral signals (typing, read receipts) exist only on the bus.
  */
+import type { CommittedChange } from "../store/index.js";
 
 export interface EphemeralSignal {
   name: "typingIndicatorReceived" | "readReceiptReceived";
@@ -19,8 +21,12 @@ export interface EphemeralSignal {
 }
 
 export type BusNotice =
-  /** These users' durable event logs have new entries. */
-  | { type: "logsGrew"; userIds: string[] }
+  /**
+   * These users' durable event logs have new entries. `changes`, when present, are those entries
+   * (each event once, with every recipient's seq): a consumer whose cursor is right before an
+   * entry can deliver it without reading the log; any other consumer reads the log as usual.
+   */
+  | { type: "logsGrew"; userIds: string[]; changes?: CommittedChange[] }
   /** A live-only signal for these users (not stored, not replayed). */
   | { type: "ephemeral"; userIds: string[]; signal: EphemeralSignal }
   /** This user's tokens changed (revoked or user deleted): re-check open connections. */

@@ -11,7 +11,7 @@ import { DomainError } from "../domain/errors.js";
 import type { IdentityService } from "../identity/identityService.js";
 import type { Store } from "../store/index.js";
 import type { EphemeralSignal } from "./bus.js";
-import { renderLogEvent, renderSignal } from "./render.js";
+import { recipientJson, RenderedEvent, renderSignal } from "./render.js";
 
 export interface ConnectionOptions {
   heartbeatMs: number;
@@ -40,6 +40,10 @@ export class StreamConnection {
   cursor = 0;
   alive = true;
   private token = "";
+  /** Set once `ready` is sent: from then on the cursor is the client's position in the log. */
+  private ready = false;
+  /** This user as event frames name the recipient (JSON, computed once). */
+  private recipient = "";
   private closed = false;
   private pumping = false;
   private dirty = false;
@@ -65,9 +69,21 @@ export class StreamConnection {
     this.authTimer = setTimeout(() => this.close(CLOSE_CODES.unauthorized, "no auth frame in time"), this.deps.options.authTimeoutMs);
   }
 
-  /** Called when the user's log grew. */
+  /** Called when the user's log grew. Before `ready`, the first pump will read it anyway. */
   notify(): void {
-    if (this.userId !== undefined) void this.pump();
+    if (this.ready) void this.pump();
+  }
+
+  /**
+   * A just-committed entry of this user's log, with its seq. Seqs have no gaps, so the entry right
+   * after the cursor can go out as is; anything else (a gap, a pump under way that may be reading
+   * it, a full send buffer) falls back to reading the log, which stays the single source of order.
+   */
+  deliver(seq: number, event: RenderedEvent): void {
+    if (!this.ready || this.closed || seq <= this.cursor) return;
+    if (this.pumping || seq !== this.cursor + 1 || this.ws.bufferedAmount > this.deps.options.softBufferBytes) return this.notify();
+    this.ws.send(event.frame(seq, this.recipient));
+    this.cursor = seq;
   }
 
   signal(signal: EphemeralSignal): void {
@@ -135,6 +151,7 @@ export class StreamConnection {
     clearTimeout(this.authTimer);
 
     this.userId = caller.userId;
+    this.recipient = recipientJson(caller.userId);
     this.deps.onAuthenticated(this); // from here on, notices reach us; the log read below misses nothing
     const { latest, pruned } = await this.deps.store.eventBounds(caller.userId);
     if (cursor === undefined) {
@@ -149,6 +166,7 @@ export class StreamConnection {
       this.cursor = cursor;
     }
     this.send({ type: "ready", userId: caller.userId, cursor: this.cursor, heartbeatMs: this.deps.options.heartbeatMs, retentionHours: this.deps.options.retentionHours });
+    this.ready = true;
     await this.pump();
   }
 
@@ -167,8 +185,7 @@ export class StreamConnection {
           const batch = await this.deps.store.readEvents(this.userId!, this.cursor, this.deps.options.readBatch);
           if (this.closed || batch.length === 0) break;
           for (const record of batch) {
-            const { name, data } = renderLogEvent(record);
-            this.send({ type: "event", seq: record.seq, event: name, data });
+            this.ws.send(new RenderedEvent(record).frame(record.seq, this.recipient));
             this.cursor = record.seq;
           }
         }

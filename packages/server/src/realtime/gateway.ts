@@ -7,9 +7,10 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { CLOSE_CODES, EVENT_STREAM_PATH } from "@parley/protocol";
 import type { IdentityService } from "../identity/identityService.js";
-import type { Store } from "../store/index.js";
+import type { CommittedChange, Store } from "../store/index.js";
 import type { Bus, BusNotice } from "./bus.js";
 import { StreamConnection, type ConnectionOptions } from "./connection.js";
+import { RenderedEvent } from "./render.js";
 
 export interface GatewayDeps {
   store: Store;
@@ -87,7 +88,8 @@ export class EventGateway {
   private route(notice: BusNotice): void {
     switch (notice.type) {
       case "logsGrew":
-        for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.notify());
+        if (notice.changes) this.deliver(notice.changes);
+        else for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.notify());
         return;
       case "ephemeral":
         for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.signal(notice.signal));
@@ -95,6 +97,19 @@ export class EventGateway {
       case "tokensChanged":
         this.byUser.get(notice.userId)?.forEach((c) => void c.recheck());
         return;
+    }
+  }
+
+  /** Committed events straight to the connections of their recipients, each rendered once. */
+  private deliver(changes: CommittedChange[]): void {
+    for (const change of changes) {
+      let rendered: RenderedEvent | undefined;
+      for (const { userId, seq } of change.entries) {
+        const connections = this.byUser.get(userId);
+        if (!connections) continue;
+        rendered ??= new RenderedEvent(change);
+        for (const connection of connections) connection.deliver(seq, rendered);
+      }
     }
   }
 

@@ -19,16 +19,15 @@ export function participant(p: ParticipantRecord): EventParticipant {
   };
 }
 
-function actorOf(record: EventRecord): EventParticipant {
-  return participant(record.data.actor ?? { userId: "", shareHistoryTime: 0 });
+function actorOf(event: LoggedEvent): EventParticipant {
+  return participant(event.data.actor ?? { userId: "", shareHistoryTime: 0 });
 }
 
-function messageBase(m: MessageRecord, recipientId: string) {
+function messageBase(m: MessageRecord) {
   return {
     threadId: m.threadId,
     sender: userKind(m.senderId ?? ""),
     senderDisplayName: m.senderDisplayName ?? "",
-    recipient: userKind(recipientId),
     id: m.id,
     createdOn: iso(m.createdAt),
     version: m.version,
@@ -41,60 +40,90 @@ function threadProperties(t: ThreadRecord) {
   return { topic: t.topic, metadata: t.metadata ?? {} };
 }
 
-/** The wire event for one entry of a user's log. */
-export function renderLogEvent(record: EventRecord): { name: ChatEventName; data: ChatEventMap[ChatEventName] } {
-  const recipient = userKind(record.userId);
-  const { thread, message, participants = [] } = record.data;
-  const version = String(record.at);
-  switch (record.name) {
+/** A log entry's event as every recipient shares it: everything but `seq` and the recipient. */
+export type LoggedEvent = Pick<EventRecord, "name" | "threadId" | "data" | "at">;
+type WithoutRecipient<T> = T extends unknown ? Omit<T, "recipient"> : never;
+type EventBody = WithoutRecipient<ChatEventMap[ChatEventName]>;
+
+/** The wire event of a log entry, without its `recipient` (the one field that differs per user). */
+function renderEventBody(event: LoggedEvent): { name: ChatEventName; body: EventBody } {
+  const { thread, message, participants = [] } = event.data;
+  const { threadId } = event;
+  const version = String(event.at);
+  switch (event.name) {
     case "chatMessageReceived":
-      return { name: record.name, data: { ...messageBase(message!, record.userId), message: message!.content.message ?? "", metadata: message!.metadata ?? {} } };
+      return { name: event.name, body: { ...messageBase(message!), message: message!.content.message ?? "", metadata: message!.metadata ?? {} } };
     case "chatMessageEdited":
       return {
-        name: record.name,
-        data: { ...messageBase(message!, record.userId), message: message!.content.message ?? "", metadata: message!.metadata ?? {}, editedOn: iso(message!.editedAt ?? record.at) },
+        name: event.name,
+        body: { ...messageBase(message!), message: message!.content.message ?? "", metadata: message!.metadata ?? {}, editedOn: iso(message!.editedAt ?? event.at) },
       };
     case "chatMessageDeleted":
-      return { name: record.name, data: { ...messageBase(message!, record.userId), deletedOn: iso(message!.deletedAt ?? record.at) } };
+      return { name: event.name, body: { ...messageBase(message!), deletedOn: iso(message!.deletedAt ?? event.at) } };
     case "chatThreadCreated":
       return {
-        name: record.name,
-        data: {
-          threadId: record.threadId,
+        name: event.name,
+        body: {
+          threadId,
           version,
-          recipient,
           createdOn: iso(thread!.createdAt),
           properties: threadProperties(thread!),
           participants: participants.map(participant),
-          createdBy: actorOf(record),
+          createdBy: actorOf(event),
           ...(thread!.retentionPolicy && { retentionPolicy: thread!.retentionPolicy }),
         },
       };
     case "chatThreadPropertiesUpdated":
       return {
-        name: record.name,
-        data: {
-          threadId: record.threadId,
+        name: event.name,
+        body: {
+          threadId,
           version,
-          recipient,
           properties: threadProperties(thread!),
-          updatedOn: iso(record.at),
-          updatedBy: actorOf(record),
+          updatedOn: iso(event.at),
+          updatedBy: actorOf(event),
           ...(thread!.retentionPolicy && { retentionPolicy: thread!.retentionPolicy }),
         },
       };
     case "chatThreadDeleted":
       return {
-        name: record.name,
-        data: { threadId: record.threadId, version, recipient, deletedOn: iso(record.at), deletedBy: actorOf(record), reason: record.data.actor ? "deletedByUser" : "deletedByPolicy" },
+        name: event.name,
+        body: { threadId, version, deletedOn: iso(event.at), deletedBy: actorOf(event), reason: event.data.actor ? "deletedByUser" : "deletedByPolicy" },
       };
     case "participantsAdded":
-      return { name: record.name, data: { threadId: record.threadId, version, recipient, addedOn: iso(record.at), participantsAdded: participants.map(participant), addedBy: actorOf(record) } };
+      return { name: event.name, body: { threadId, version, addedOn: iso(event.at), participantsAdded: participants.map(participant), addedBy: actorOf(event) } };
     case "participantsRemoved":
-      return {
-        name: record.name,
-        data: { threadId: record.threadId, version, recipient, removedOn: iso(record.at), participantsRemoved: participants.map(participant), removedBy: actorOf(record) },
-      };
+      return { name: event.name, body: { threadId, version, removedOn: iso(event.at), participantsRemoved: participants.map(participant), removedBy: actorOf(event) } };
+  }
+}
+
+/** The wire event for one entry of a user's log. */
+export function renderLogEvent(record: EventRecord): { name: ChatEventName; data: ChatEventMap[ChatEventName] } {
+  const { name, body } = renderEventBody(record);
+  return { name, data: { ...body, recipient: userKind(record.userId) } as ChatEventMap[ChatEventName] };
+}
+
+/** A recipient as spliced into event frames: the JSON of its identifier. */
+export const recipientJson = (userId: string): string => JSON.stringify(userKind(userId));
+
+/**
+ * A log entry's `event` frame (protocol ServerFrame), rendered and serialized once for all its
+ * recipients: a 1,000-member thread's message is one render and one JSON.stringify, and each
+ * connection only splices in its `seq` and `recipient`.
+ */
+export class RenderedEvent {
+  private readonly head: string;
+  private readonly tail: string;
+
+  constructor(event: LoggedEvent) {
+    const { name, body } = renderEventBody(event);
+    this.head = `,"event":${JSON.stringify(name)},"data":{"recipient":`;
+    // The body is never empty (every event has a threadId): drop its "{" and continue after recipient.
+    this.tail = `,${JSON.stringify(body).slice(1)}}`;
+  }
+
+  frame(seq: number, recipient: string): string {
+    return `{"type":"event","seq":${seq}${this.head}${recipient}${this.tail}`;
   }
 }
 

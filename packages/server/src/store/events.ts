@@ -1,5 +1,5 @@
 /** Which users hear about a change: shared by every driver so all fan out alike. */
-import type { EventData, ParticipantRecord } from "./records.js";
+import type { CommittedChange, EventData, EventsCommitted, ParticipantRecord } from "./records.js";
 
 /** The actor as a participant, or a bare one when they are not (or no longer) in the thread. */
 export function actorSnapshot(participants: Iterable<ParticipantRecord>, actorId: string): ParticipantRecord {
@@ -11,21 +11,24 @@ export function withActor(data: Omit<EventData, "actor">, participants: Iterable
   return { ...data, actor: actorSnapshot(participants, actorId) };
 }
 
-/** Fans out commit notifications to listeners; a throwing listener does not stop the others. */
+/** Fans out commit announcements to listeners; a throwing listener does not stop the others. */
 export class CommitListeners {
-  private readonly listeners = new Set<(userIds: string[], feedGrew: boolean) => void>();
+  private readonly listeners = new Set<(commit: EventsCommitted) => void>();
 
-  add(listener: (userIds: string[], feedGrew: boolean) => void): () => void {
+  add(listener: (commit: EventsCommitted) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  notify(userIds: Iterable<string>, feedGrew = true): void {
-    const ids = [...new Set(userIds)];
-    if (ids.length === 0 && !feedGrew) return;
+  /** Announces the changes one commit appended (nothing when it appended none). */
+  notify(changes: CommittedChange[]): void {
+    if (changes.length === 0) return;
+    const userIds = new Set<string>();
+    for (const change of changes) for (const entry of change.entries) userIds.add(entry.userId);
+    const commit: EventsCommitted = { userIds: [...userIds], changes };
     for (const listener of this.listeners) {
       try {
-        listener(ids, feedGrew);
+        listener(commit);
       } catch {
         // A listener's failure must not affect the write that already committed.
       }

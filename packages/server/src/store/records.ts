@@ -89,6 +89,26 @@ export interface EventData {
   actor?: ParticipantRecord;
 }
 
+/**
+ * One durable event as a commit announces it: the payload once, and where it landed in each
+ * recipient's log. For a recipient, it is the EventRecord `{ userId, seq, name, threadId, data, at }`.
+ */
+export interface CommittedChange {
+  name: DurableEventName;
+  threadId: string;
+  data: EventData;
+  at: number;
+  entries: Array<{ userId: string; seq: number }>;
+}
+
+/** What a commit that appended events announces, in commit order. */
+export interface EventsCommitted {
+  /** The users whose logs grew (none, when every event went to users without a log). */
+  userIds: string[];
+  /** The events appended (each also one entry of the change feed), oldest first; never empty. */
+  changes: CommittedChange[];
+}
+
 /** One entry of the global change feed: every durable event once, with who it went to. */
 export interface ChangeRecord {
   seq: number;

@@ -10,6 +10,7 @@ import type { ChatRetentionPolicy, Metadata } from "@parley/protocol";
 import type {
   ChangeRecord,
   EventRecord,
+  EventsCommitted,
   MessageRecord,
   ParticipantRecord,
   ReadReceiptRecord,
@@ -170,8 +171,9 @@ export interface Store {
   /** The seq of the newest change ever appended (0 before the first), pruned or not. */
   changesHead(): Promise<number>;
   /**
-   * Calls the listener after each commit that appended events, with the users whose logs grew
-   * (and whether the change feed grew). Returns an unsubscribe function.
+   * Calls the listener after each commit that appended events (once it is durable), with the users
+   * whose logs grew and the events themselves, so live consumers need not read back what was just
+   * written. Returns an unsubscribe function.
    */
-  onEventsCommitted(listener: (userIds: string[], feedGrew: boolean) => void): () => void;
+  onEventsCommitted(listener: (commit: EventsCommitted) => void): () => void;
 }

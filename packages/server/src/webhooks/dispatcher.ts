@@ -112,9 +112,7 @@ export class WebhookDispatcher {
   async start(): Promise<void> {
     if ((await this.deps.webhooks.getCursor()) === undefined) await this.catchUp();
     await this.reload();
-    this.unsubscribe = this.deps.store.onEventsCommitted((_users, feedGrew) => {
-      if (feedGrew) this.follow();
-    });
+    this.unsubscribe = this.deps.store.onEventsCommitted(() => this.follow());
     this.follow();
   }
 

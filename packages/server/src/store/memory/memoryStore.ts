@@ -4,7 +4,7 @@
  */
 import type { Store, CreateThreadInput, CreateThreadOutcome, MessagePatch, MessageQuery, NewUserMessage, StoreFailure, ThreadPatch, ThreadQuery } from "../store.js";
 import type { DurableEventName } from "@parley/protocol";
-import type { ChangeRecord, EventData, EventRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import type { ChangeRecord, CommittedChange, EventData, EventRecord, EventsCommitted, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
 import { CommitListeners, withActor } from "../events.js";
 import { retentionDeadline } from "../retention.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
@@ -317,7 +317,7 @@ export class MemoryStore implements Store {
     return pruned;
   }
 
-  onEventsCommitted(listener: (userIds: string[], feedGrew: boolean) => void): () => void {
+  onEventsCommitted(listener: (commit: EventsCommitted) => void): () => void {
     return this.commits.add(listener);
   }
 
@@ -325,15 +325,18 @@ export class MemoryStore implements Store {
   private emit(state: ThreadState, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
     const recipients = new Set([...state.participants.keys(), ...extra]);
     const snapshot = clone(data);
+    const entries: CommittedChange["entries"] = [];
     for (const userId of recipients) {
       let log = this.logs.get(userId);
       if (!log) this.logs.set(userId, (log = { events: [], latest: 0, pruned: 0 }));
       log.latest += 1;
       log.events.push({ userId, seq: log.latest, name, threadId: state.record.id, data: snapshot, at });
+      entries.push({ userId, seq: log.latest });
     }
     this.changes.push({ seq: ++this.changeSeq, name, threadId: state.record.id, data: snapshot, recipients: [...recipients], at });
     // Like a driver's post-commit hook: listeners hear after the operation has completed.
-    queueMicrotask(() => this.commits.notify(recipients));
+    const committed: CommittedChange = { name, threadId: state.record.id, data: clone(snapshot), at, entries };
+    queueMicrotask(() => this.commits.notify([committed]));
   }
 
   private memberThread(threadId: string, userId: string): ThreadState | StoreFailure {

@@ -18,7 +18,7 @@ import type {
   ThreadQuery,
 } from "../store.js";
 import type { DurableEventName } from "@parley/protocol";
-import type { ChangeRecord, EventData, EventRecord, MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
+import type { ChangeRecord, CommittedChange, EventData, EventRecord, EventsCommitted, MessageContentRecord, MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord, UserRecord } from "../records.js";
 import { CommitListeners, withActor } from "../events.js";
 import { retentionDeadline } from "../retention.js";
 import { nextMessageId, nextMessageTime } from "../ids.js";
@@ -78,10 +78,8 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
   private readonly sql: ReturnType<typeof prepare>;
   private readonly commits = new CommitListeners();
-  /** Users whose logs grew in the batch being written; announced once it commits. */
-  private touched = new Set<string>();
-  /** Whether the batch being written appended to the change feed. */
-  private changed = false;
+  /** Events appended by the batch being written; announced once it is durable. */
+  private appended: CommittedChange[] = [];
 
   constructor(
     private readonly db: Db,
@@ -91,16 +89,13 @@ export class SqliteStore implements Store {
       db,
       {
         committed: () => {
-          const users = this.touched;
-          const changed = this.changed;
-          this.touched = new Set();
-          this.changed = false;
+          const changes = this.appended;
+          this.appended = [];
           // Listeners (real-time delivery, webhooks) hear of events only once they are on disk.
-          return () => this.commits.notify(users, changed);
+          return () => this.commits.notify(changes);
         },
         failed: () => {
-          this.touched = new Set();
-          this.changed = false;
+          this.appended = [];
         },
       },
       durability,
@@ -117,7 +112,7 @@ export class SqliteStore implements Store {
   // Identity ---------------------------------------------------------------------------------
 
   createUser(user: UserRecord): Promise<void> {
-    return this.writes.write(() => {
+    return this.write(() => {
       this.sql.insertUser.run(user.id, user.createdAt, user.tokenEpoch);
     });
   }
@@ -128,7 +123,7 @@ export class SqliteStore implements Store {
   }
 
   revokeTokens(id: string): Promise<UserRecord | undefined> {
-    return this.writes.write(() => {
+    return this.write(() => {
       if (this.sql.revokeTokens.run(id).changes === 0) return undefined;
       const row = this.sql.getUser.get(id) as { id: string; created_at: number; token_epoch: number };
       return { id: row.id, createdAt: row.created_at, tokenEpoch: row.token_epoch };
@@ -136,13 +131,13 @@ export class SqliteStore implements Store {
   }
 
   deleteUser(id: string, at: number): Promise<boolean> {
-    return this.writes.write(() => this.sql.deleteUser.run(at, id).changes > 0);
+    return this.write(() => this.sql.deleteUser.run(at, id).changes > 0);
   }
 
   // Threads ----------------------------------------------------------------------------------
 
   createThread(input: CreateThreadInput): Promise<CreateThreadOutcome> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const key = input.idempotency;
       if (key) {
         const seen = this.sql.getIdempotency.get(key.scope, key.key) as { response: string } | undefined;
@@ -178,7 +173,7 @@ export class SqliteStore implements Store {
   }
 
   updateThread(threadId: string, actorId: string, patch: ThreadPatch, at: number): Promise<ThreadRecord | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const thread = this.memberThread(threadId, actorId);
       if ("failure" in thread) return thread;
       if (patch.metadata !== undefined) this.sql.setThreadMetadata.run(json(patch.metadata), thread.ord);
@@ -194,7 +189,7 @@ export class SqliteStore implements Store {
   }
 
   deleteThread(threadId: string, actorId: string, at: number): Promise<true | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const thread = this.memberThread(threadId, actorId);
       if ("failure" in thread) return thread;
       this.sql.deleteThread.run(at, thread.ord);
@@ -205,7 +200,7 @@ export class SqliteStore implements Store {
   }
 
   expireThreads(now: number): Promise<string[]> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const expired: string[] = [];
       for (const row of this.sql.threadsWithRetention.all() as ThreadRow[]) {
         const thread = toThread(row);
@@ -240,7 +235,7 @@ export class SqliteStore implements Store {
     participants: ParticipantRecord[],
     options: { at: number; limit: number },
   ): Promise<{ added: ParticipantRecord[] } | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const thread = this.memberThread(threadId, actorId);
       if ("failure" in thread) return thread;
       const unique = new Map<string, ParticipantRecord>();
@@ -259,7 +254,7 @@ export class SqliteStore implements Store {
   }
 
   removeParticipant(threadId: string, actorId: string, userId: string, at: number): Promise<{ removed: boolean } | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const thread = this.memberThread(threadId, actorId);
       if ("failure" in thread) return thread;
       const row = this.sql.getParticipantByOrd.get(thread.ord, userId) as ParticipantRow | undefined;
@@ -276,7 +271,7 @@ export class SqliteStore implements Store {
   // Messages ---------------------------------------------------------------------------------
 
   sendMessage(message: NewUserMessage): Promise<MessageRecord | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const thread = this.memberThread(message.threadId, message.senderId);
       if ("failure" in thread) return thread;
       const sent = this.append(thread.ord, {
@@ -312,7 +307,7 @@ export class SqliteStore implements Store {
   }
 
   updateMessage(threadId: string, messageId: string, actorId: string, patch: MessagePatch, at: number): Promise<MessageRecord | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const found = this.ownMessage(threadId, messageId, actorId);
       if ("failure" in found) return found;
       const { ord, row } = found;
@@ -329,7 +324,7 @@ export class SqliteStore implements Store {
   }
 
   deleteMessage(threadId: string, messageId: string, actorId: string, at: number): Promise<MessageRecord | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const found = this.ownMessage(threadId, messageId, actorId);
       if ("failure" in found) return found;
       const { ord, row } = found;
@@ -344,7 +339,7 @@ export class SqliteStore implements Store {
   // Read receipts ----------------------------------------------------------------------------
 
   sendReadReceipt(threadId: string, userId: string, messageId: string, at: number): Promise<ReadReceiptRecord | StoreFailure> {
-    return this.writes.write(() => {
+    return this.write(() => {
       const thread = this.memberThread(threadId, userId);
       if ("failure" in thread) return thread;
       const message = this.sql.getMessageSeq.get(thread.ord, messageId) as { sequence_id: number } | undefined;
@@ -361,7 +356,7 @@ export class SqliteStore implements Store {
   }
 
   purgeIdempotencyKeys(olderThan: number): Promise<number> {
-    return this.writes.write(() => this.sql.purgeIdempotency.run(olderThan).changes);
+    return this.write(() => this.sql.purgeIdempotency.run(olderThan).changes);
   }
 
   // Event logs -------------------------------------------------------------------------------
@@ -377,7 +372,7 @@ export class SqliteStore implements Store {
   }
 
   pruneEvents(olderThan: number): Promise<number> {
-    return this.writes.write(() => {
+    return this.write(() => {
       for (const row of this.sql.prunedBounds.all(olderThan) as Array<{ user_id: string; seq: number }>) this.sql.markPruned.run(row.seq, row.user_id);
       return this.sql.pruneEvents.run(olderThan).changes + this.sql.pruneChanges.run(olderThan).changes;
     });
@@ -400,7 +395,7 @@ export class SqliteStore implements Store {
     return (this.sql.changesHead.get() as number | undefined) ?? 0;
   }
 
-  onEventsCommitted(listener: (userIds: string[], feedGrew: boolean) => void): () => void {
+  onEventsCommitted(listener: (commit: EventsCommitted) => void): () => void {
     return this.commits.add(listener);
   }
 
@@ -415,11 +410,26 @@ export class SqliteStore implements Store {
     const recipients = JSON.stringify(extra.length === 0 ? this.sql.participantIds.all(ord) : [...new Set([...(this.sql.participantIds.all(ord) as string[]), ...extra])]);
     const json = JSON.stringify(data);
     // Users without a row (never created through Identity) have no log: they are skipped, as before.
-    const delivered = this.sql.bumpEventSeqs.all(recipients) as string[];
-    const change = this.sql.insertChange.run(name, threadId, json, JSON.stringify(delivered), at).lastInsertRowid;
-    if (delivered.length > 0) this.sql.insertEvents.run(at, change, recipients);
-    for (const userId of delivered) this.touched.add(userId);
-    this.changed = true;
+    const entries = this.sql.bumpEventSeqs.all(recipients) as Array<{ userId: string; seq: number }>;
+    const change = this.sql.insertChange.run(name, threadId, json, JSON.stringify(entries.map((e) => e.userId)), at).lastInsertRowid;
+    if (entries.length > 0) this.sql.insertEvents.run(at, change, recipients);
+    this.appended.push({ name, threadId, data, at, entries });
+  }
+
+  /**
+   * Every write goes through here: a write that throws is rolled back alone (its savepoint), so the
+   * events it appended must not be announced with the rest of its batch.
+   */
+  private write<T>(run: () => T): Promise<T> {
+    return this.writes.write(() => {
+      const mark = this.appended.length;
+      try {
+        return run();
+      } catch (error) {
+        this.appended.length = mark;
+        throw error;
+      }
+    });
   }
 
   private participantsOf(ord: number): ParticipantRecord[] {
@@ -565,7 +575,7 @@ function prepare(db: Db) {
     ),
 
     // Both take the recipients as one JSON array. The insert reads the seqs the update just gave.
-    bumpEventSeqs: s("UPDATE users SET event_seq = event_seq + 1 WHERE id IN (SELECT value FROM json_each(?)) RETURNING id").pluck(),
+    bumpEventSeqs: s("UPDATE users SET event_seq = event_seq + 1 WHERE id IN (SELECT value FROM json_each(?)) RETURNING id AS userId, event_seq AS seq"),
     insertEvents: s(
       `INSERT INTO user_events (user_id, seq, name, thread_id, data, at, change_seq)
        SELECT id, event_seq, '', '', '', ?, ? FROM users WHERE id IN (SELECT value FROM json_each(?))`,
