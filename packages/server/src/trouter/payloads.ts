@@ -102,10 +102,17 @@ function actorPayload(record: EventRecord): string {
   return escapedJson(participantPayload(record.data.actor ?? { userId: "", shareHistoryTime: 0 }));
 }
 
+/**
+ * What every thread event (257-261) opens with, in the order the real service sends it: its id, the
+ * thread, the log position as its version, and the recipient.
+ */
+function threadEventHead(record: EventRecord) {
+  return { eventId: EVENT_IDS[record.name], threadId: record.threadId, version: String(record.at), ...recipientFields(record.userId) };
+}
+
 /** The Trouter body for one entry of a user's log, as that user (`record.userId`) receives it. */
 export function renderLogPayload(record: EventRecord): TrouterPayload {
   const { thread, message, participants = [] } = record.data;
-  const version = String(record.at);
   const eventId = EVENT_IDS[record.name];
   switch (record.name) {
     case "chatMessageReceived":
@@ -116,10 +123,7 @@ export function renderLogPayload(record: EventRecord): TrouterPayload {
       return { eventId, ...messageFields(message!, record.userId), deletetime: iso(message!.deletedAt ?? record.at) };
     case "chatThreadCreated":
       return {
-        eventId,
-        threadId: record.threadId,
-        version,
-        ...recipientFields(record.userId),
+        ...threadEventHead(record),
         createTime: iso(thread!.createdAt),
         createdBy: actorPayload(record),
         members: escapedJson(participants.map(participantPayload)),
@@ -127,43 +131,26 @@ export function renderLogPayload(record: EventRecord): TrouterPayload {
       };
     case "chatThreadPropertiesUpdated":
       return {
-        eventId,
-        threadId: record.threadId,
-        version,
-        ...recipientFields(record.userId),
+        ...threadEventHead(record),
         editTime: iso(record.at),
         editedBy: actorPayload(record),
         properties: propertiesPayload(thread!),
       };
     case "chatThreadDeleted":
       return {
-        eventId,
-        threadId: record.threadId,
-        version,
-        ...recipientFields(record.userId),
+        ...threadEventHead(record),
         deleteTime: iso(record.at),
         // No actor: the retention policy deleted it, and the SDK then reports deletedBy: null.
         ...(record.data.actor ? { deletedBy: actorPayload(record), reason: "deletedByUser" } : { reason: "deletedByPolicy" }),
       };
     case "participantsAdded":
-      return {
-        eventId,
-        threadId: record.threadId,
-        version,
-        ...recipientFields(record.userId),
-        time: iso(record.at),
-        addedBy: actorPayload(record),
-        participantsAdded: escapedJson(participants.map(participantPayload)),
-      };
     case "participantsRemoved":
+      // One body for both: they differ only in two field names, the list (named like the event) and its actor.
       return {
-        eventId,
-        threadId: record.threadId,
-        version,
-        ...recipientFields(record.userId),
+        ...threadEventHead(record),
         time: iso(record.at),
-        removedBy: actorPayload(record),
-        participantsRemoved: escapedJson(participants.map(participantPayload)),
+        [record.name === "participantsAdded" ? "addedBy" : "removedBy"]: actorPayload(record),
+        [record.name]: escapedJson(participants.map(participantPayload)),
       };
   }
 }
