@@ -2,7 +2,7 @@
 // a restart, batches of concurrent writes commit whole, and a newer schema is refused.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -205,6 +205,24 @@ describe("SQLite store only", () => {
     const logged = (await store.readEvents(b!, 1, 10)).map((e) => [e.seq, e.data.message?.content.message]);
     assert.deepEqual(logged, [[2, "m1"], [3, "m3"]]);
     assert.deepEqual(heard.flatMap((h) => h.changes).map((c) => c.entries.find((e) => e.userId === b)?.seq), [2, 3], "announced seqs are the logged ones");
+  });
+
+  withFile("WAL checkpoints run in a worker, not in COMMIT; close stops it and leaves no WAL behind", async (open, file) => {
+    const store = open();
+    const db = (store as unknown as { db: Database.Database }).db;
+    assert.equal(db.pragma("wal_autocheckpoint", { simple: true }), 8192, "the main connection only checkpoints at the cap");
+    const [a] = await seedUsers(store, 1);
+    const t = await seedThread(store, a!, [a!], { createdAt: 1_000 });
+    const initial = statSync(file).size;
+    // ~1,000 commits of ~2 KB each: a few MB of WAL, below the cap, so only the worker copies it.
+    for (let i = 0; i < 1_000; i++) await send(store, t.id, a!, "x".repeat(2_000), 2_000 + i);
+    const deadline = Date.now() + 5_000;
+    while (statSync(file).size < initial + 2_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(statSync(file).size >= initial + 2_000_000, `the worker copied the WAL into the database (${initial} → ${statSync(file).size} bytes)`);
+    await store.close();
+    assert.equal(existsSync(`${file}-wal`), false, "the last connection to close checkpoints and removes the WAL");
+    const again = open();
+    assert.equal((await history(again, t.id)).filter((m) => m.type === "text").length, 1_000);
   });
 
   withFile("a fresh database is migrated once; reopening keeps the schema version", async (open, file) => {

@@ -1,17 +1,21 @@
 /**
  * Opening a Parley SQLite file, the same way for the chat store and the webhook outbox: WAL,
  * synchronous=NORMAL plus our own off-loop WAL flush (walSync.ts) for durability, temporary
- * structures in memory, and versioned migrations recorded in `user_version`.
+ * structures in memory, and versioned migrations recorded in `user_version`; for the chat store,
+ * WAL checkpoints in a worker thread (checkpoints.ts).
  */
 import fs from "node:fs";
 import Database from "better-sqlite3";
 import type { Database as Db } from "better-sqlite3";
 import { NO_DURABILITY, WalSync, type Durability } from "./walSync.js";
+import { BackgroundCheckpoints } from "./checkpoints.js";
 
 export interface OpenedDatabase {
   db: Db;
   /** Flushes commits to disk; GroupCommit waits for it before acknowledging a write. */
   durability: Durability;
+  /** Present when checkpoints run in a worker: tell it of commits, close it before the database. */
+  checkpoints?: BackgroundCheckpoints;
 }
 
 export interface OpenDatabaseOptions {
@@ -21,6 +25,8 @@ export interface OpenDatabaseOptions {
   migrations: readonly string[];
   /** Names the file in errors, e.g. "database" or "webhooks database". */
   what: string;
+  /** Checkpoint the WAL in a worker thread instead of inside COMMIT (file databases only). */
+  backgroundCheckpoints?: boolean;
 }
 
 export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
@@ -44,7 +50,9 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
         db.pragma(`user_version = ${version + 1}`);
       })();
     }
-    return { db, durability: durabilityOf(db, options.path) };
+    const durability = durabilityOf(db, options.path);
+    const onDisk = durability !== NO_DURABILITY;
+    return { db, durability, ...(onDisk && options.backgroundCheckpoints && { checkpoints: new BackgroundCheckpoints(db, options.path) }) };
   } catch (error) {
     db.close();
     throw error;

@@ -26,6 +26,7 @@ import { participantsAdded, participantsRemoved, topicUpdated, type SystemMessag
 import { GroupCommit } from "./groupCommit.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openDatabase } from "./database.js";
+import type { BackgroundCheckpoints } from "./checkpoints.js";
 import { NO_DURABILITY, type Durability } from "./walSync.js";
 
 interface ThreadRow {
@@ -69,8 +70,8 @@ export interface SqliteStoreOptions {
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  const { db, durability } = openDatabase({ path: options.path, migrations: MIGRATIONS, what: "database" });
-  return new SqliteStore(db, durability);
+  const { db, durability, checkpoints } = openDatabase({ path: options.path, migrations: MIGRATIONS, what: "database", backgroundCheckpoints: true });
+  return new SqliteStore(db, durability, checkpoints);
 }
 
 export class SqliteStore implements Store {
@@ -84,11 +85,13 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: Db,
     private readonly durability: Durability = NO_DURABILITY,
+    private readonly checkpoints?: BackgroundCheckpoints,
   ) {
     this.writes = new GroupCommit(
       db,
       {
         committed: () => {
+          this.checkpoints?.committed();
           const changes = this.appended;
           this.appended = [];
           // Listeners (real-time delivery, webhooks) hear of events only once they are on disk.
@@ -106,6 +109,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.writes.drained();
     this.durability.close();
+    await this.checkpoints?.close();
     if (this.db.open) this.db.close();
   }
 
