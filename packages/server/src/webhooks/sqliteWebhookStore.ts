@@ -83,29 +83,25 @@ export function openSqliteWebhookStore(options: { path: string }): SqliteWebhook
   return new SqliteWebhookStore(db, durability);
 }
 
-interface DeliveryRow {
+/** The columns outbox and dead_letters share: a dead letter is its delivery's row, moved over. */
+interface QueuedEventRow {
   id: number;
   subscription_id: string;
   event: string;
   published_at: number;
-  next_attempt_at: number;
   attempts: number;
   last_attempt_at: number | null;
   last_status: number | null;
   last_error: string | null;
 }
 
-interface DeadLetterRow {
-  id: number;
-  subscription_id: string;
-  event: string;
-  published_at: number;
-  attempts: number;
+interface DeliveryRow extends QueuedEventRow {
+  next_attempt_at: number;
+}
+
+interface DeadLetterRow extends QueuedEventRow {
   reason: DeadLetterReason;
   dead_lettered_at: number;
-  last_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
 }
 
 export class SqliteWebhookStore implements WebhookStore {
@@ -285,13 +281,13 @@ function opt<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
   return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-function toDelivery(row: DeliveryRow): DeliveryRecord {
+/** The shared columns as record fields, read the same way for a delivery and for a dead letter. */
+function queuedEventFields(row: QueuedEventRow) {
   return {
     id: row.id,
     subscriptionId: row.subscription_id,
     event: JSON.parse(row.event) as WebhookEvent,
     publishedAt: row.published_at,
-    nextAttemptAt: row.next_attempt_at,
     attempts: row.attempts,
     ...opt("lastAttemptAt", row.last_attempt_at),
     ...opt("lastStatus", row.last_status),
@@ -299,17 +295,10 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
   };
 }
 
+function toDelivery(row: DeliveryRow): DeliveryRecord {
+  return { ...queuedEventFields(row), nextAttemptAt: row.next_attempt_at };
+}
+
 function toDeadLetter(row: DeadLetterRow): DeadLetterRecord {
-  return {
-    id: row.id,
-    subscriptionId: row.subscription_id,
-    event: JSON.parse(row.event) as WebhookEvent,
-    publishedAt: row.published_at,
-    attempts: row.attempts,
-    reason: row.reason,
-    deadLetteredAt: row.dead_lettered_at,
-    ...opt("lastAttemptAt", row.last_attempt_at),
-    ...opt("lastStatus", row.last_status),
-    ...opt("lastError", row.last_error),
-  };
+  return { ...queuedEventFields(row), reason: row.reason, deadLetteredAt: row.dead_lettered_at };
 }
