@@ -18,24 +18,12 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { CommunicationIdentityClient } from "@azure/communication-identity";
+import { CHAT_EVENT_NAMES } from "@parley/protocol";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { chatClient, identityClient, type TestUser } from "../helpers/sdk.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-export const CHAT_EVENTS = [
-  "chatMessageReceived",
-  "chatMessageEdited",
-  "chatMessageDeleted",
-  "typingIndicatorReceived",
-  "readReceiptReceived",
-  "chatThreadCreated",
-  "chatThreadPropertiesUpdated",
-  "chatThreadDeleted",
-  "participantsAdded",
-  "participantsRemoved",
-] as const;
 
 /** The official SDK as an app's bundler would include it: browser platform, so the browser builds with signaling. */
 export async function bundleOfficialSdk(): Promise<string> {
@@ -72,7 +60,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>Official ACS SDK on Pa
   const sdkLog = [];
   setLogLevel("verbose");
   AzureLogger.log = (...args) => { sdkLog.push(args.map(String).join(" ")); if (sdkLog.length > 4000) sdkLog.shift(); };
-  const EVENTS = ${JSON.stringify([...CHAT_EVENTS, "realTimeNotificationConnected", "realTimeNotificationDisconnected"])};
+  const EVENTS = ${JSON.stringify([...CHAT_EVENT_NAMES, "realTimeNotificationConnected", "realTimeNotificationDisconnected"])};
   function ser(v) {
     if (v instanceof Date) return { $date: isNaN(v.getTime()) ? "invalid" : v.toISOString() };
     if (Array.isArray(v)) return v.map(ser);
