@@ -74,16 +74,20 @@ async function allTenEvents(h: Harness, transport: "websocket" | "polling"): Pro
 
   const aliceThread = alice.chat.getChatThreadClient(threadId);
   const bobThread = bob.chat.getChatThreadClient(threadId);
+  /** What every message, typing and receipt event opens with (the SDK's BaseChatEvent), as `client` receives it. */
+  const chatEventBase = (sender: { id: string }, senderDisplayName: string, client: string) => ({
+    threadId,
+    sender: userKind(sender.id),
+    senderDisplayName,
+    recipient: userKind(recipientOf(client)),
+  });
 
   // 200 chatMessageReceived, text and html, with metadata; the sender's own tabs hear it too.
   const sent = await aliceThread.sendMessage({ content: "hello 100% ünïcode %41" }, { senderDisplayName: "Ada", metadata: { a: "b" } });
   const message = await aliceThread.getMessage(sent.id);
   for (const [e, [, client]] of zip(await eachGets(everyone, "chatMessageReceived", (e) => e.data.id === sent.id), everyone)) {
     assert.deepEqual(e.data, {
-      threadId,
-      sender: userKind(alice.id),
-      senderDisplayName: "Ada",
-      recipient: userKind(recipientOf(client)),
+      ...chatEventBase(alice, "Ada", client),
       id: sent.id,
       createdOn: { $date: message.createdOn.toISOString() },
       version: message.version,
@@ -134,10 +138,7 @@ async function allTenEvents(h: Harness, transport: "websocket" | "polling"): Pro
   const receipt = receipts.find((r) => r.sender.kind === "communicationUser" && r.sender.communicationUserId === bob.id)!;
   for (const [e, [, client]] of zip(await eachGets(everyone, "readReceiptReceived", (e) => e.data.chatMessageId === sent.id), everyone)) {
     assert.deepEqual(e.data, {
-      threadId,
-      sender: userKind(bob.id),
-      senderDisplayName: "",
-      recipient: userKind(recipientOf(client)),
+      ...chatEventBase(bob, "", client),
       chatMessageId: sent.id,
       readOn: { $date: receipt.readOn.toISOString() },
     });
