@@ -654,6 +654,25 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
         assert.equal(newest.content.message, "m7");
       });
 
+      test("listMessages returns every message exactly as getMessage does: every kind, field and awkward character", async (store) => {
+        const [a, b] = await seedUsers(store, 2);
+        const t = await seedThread(store, a!, [a!], { createdAt: 1_000 });
+        const awkward = 'quote " backslash \\ slash / newline \n tab \t nul \u0000 bell \u0007 é 中文 😀 \u2028 </script>';
+        ok(await store.sendMessage({ threadId: t.id, senderId: a!, senderDisplayName: awkward, type: "html", content: `<p>${awkward}</p>`, metadata: { [awkward]: awkward, "": "" }, at: 2_000 }));
+        const edited = await send(store, t.id, a!, "before", 2_100);
+        ok(await store.updateMessage(t.id, edited.id, a!, { content: awkward, metadata: { k: "v" } }, 2_200));
+        const deleted = await send(store, t.id, a!, "gone", 2_300);
+        ok(await store.deleteMessage(t.id, deleted.id, a!, 2_400));
+        ok(await store.addParticipants(t.id, a!, [member(b!)], { at: 2_500, limit: 250 }));
+        ok(await store.updateThread(t.id, a!, { topic: awkward }, 2_600));
+        ok(await store.sendMessage({ threadId: t.id, senderId: b!, type: "text", content: "", at: 2_700 }));
+        const listed = await store.listMessages(t.id, { notBefore: ALL_TIME, limit: 100 });
+        assert.equal(listed.length, 8);
+        for (const m of listed) assert.deepEqual(plain(m), plain(await store.getMessage(t.id, m.id)), `message ${m.sequenceId} as listed`);
+        assert.equal(listed.find((m) => m.type === "html")?.content.message, `<p>${awkward}</p>`);
+        assert.equal(listed.find((m) => m.id === edited.id)?.content.message, awkward);
+      });
+
       test("listMessages: notBefore keeps messages created at or after it (with the keyset and limit)", async (store) => {
         const [a] = await seedUsers(store, 1);
         const t = await seedThread(store, a!, [a!], { createdAt: 1_000 });
