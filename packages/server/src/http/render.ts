@@ -8,8 +8,7 @@ import {
   type ChatThreadProperties,
 } from "@parley/protocol";
 import type { MessageRecord, ParticipantRecord, ReadReceiptRecord, ThreadRecord } from "../store/index.js";
-
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+import { isoTime } from "../isoTime.js";
 
 export function threadProperties(t: ThreadRecord): ChatThreadProperties {
   return {

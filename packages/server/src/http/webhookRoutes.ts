@@ -11,8 +11,7 @@ import type { ResolvedWebhookOptions } from "../webhooks/dispatcher.js";
 import type { DeadLetterRecord, SubscriptionRecord } from "../webhooks/webhookStore.js";
 import { keysetPage, readPageState } from "./paging.js";
 import type { Pipeline } from "./pipeline.js";
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { isoTime } from "../isoTime.js";
 
 /** A subscription as the API shows it; the secret only ever appears in the create answer. */
 function renderSubscription(s: SubscriptionRecord, stats?: SubscriptionStats) {
@@ -29,8 +28,8 @@ function renderSubscription(s: SubscriptionRecord, stats?: SubscriptionStats) {
     provisioningState: s.status === "active" ? "Succeeded" : "AwaitingManualAction",
     ...(s.validatedBy && { validatedBy: s.validatedBy }),
     source: s.source,
-    createdAt: iso(s.createdAt),
-    updatedAt: iso(s.updatedAt),
+    createdAt: isoTime(s.createdAt),
+    updatedAt: isoTime(s.updatedAt),
     ...stats,
   };
 }
@@ -44,9 +43,9 @@ function renderDeadLetter(d: DeadLetterRecord, subscription: SubscriptionRecord,
     deliveryAttempts: d.attempts,
     lastDeliveryOutcome: d.lastError ?? "",
     ...(d.lastStatus !== undefined && { lastHttpStatusCode: d.lastStatus }),
-    publishTime: iso(d.publishedAt),
-    ...(d.lastAttemptAt !== undefined && { lastDeliveryAttemptTime: iso(d.lastAttemptAt) }),
-    deadLetterTime: iso(d.deadLetteredAt),
+    publishTime: isoTime(d.publishedAt),
+    ...(d.lastAttemptAt !== undefined && { lastDeliveryAttemptTime: isoTime(d.lastAttemptAt) }),
+    deadLetterTime: isoTime(d.deadLetteredAt),
     // The event exactly as it was being delivered, in the subscription's schema.
     event: subscription.schema === "CloudEventSchema" ? toCloudEvent(d.event, topic) : toEventGrid(d.event, topic),
   };

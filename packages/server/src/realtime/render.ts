@@ -7,15 +7,14 @@ import {
 } from "@parley/protocol";
 import type { EventRecord, MessageRecord, ParticipantRecord, ThreadRecord } from "../store/index.js";
 import type { EphemeralSignal } from "./bus.js";
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { isoTime } from "../isoTime.js";
 
 export function participant(p: ParticipantRecord): EventParticipant {
   return {
     id: userKind(p.userId),
     displayName: p.displayName ?? "",
     metadata: p.metadata ?? {},
-    ...(p.shareHistoryTime > 0 && { shareHistoryTime: iso(p.shareHistoryTime) }),
+    ...(p.shareHistoryTime > 0 && { shareHistoryTime: isoTime(p.shareHistoryTime) }),
   };
 }
 
@@ -29,7 +28,7 @@ function messageBase(m: MessageRecord) {
     sender: userKind(m.senderId ?? ""),
     senderDisplayName: m.senderDisplayName ?? "",
     id: m.id,
-    createdOn: iso(m.createdAt),
+    createdOn: isoTime(m.createdAt),
     version: m.version,
     type: m.type,
     sequenceId: String(m.sequenceId),
@@ -56,17 +55,17 @@ function renderEventBody(event: LoggedEvent): { name: ChatEventName; body: Event
     case "chatMessageEdited":
       return {
         name: event.name,
-        body: { ...messageBase(message!), message: message!.content.message ?? "", metadata: message!.metadata ?? {}, editedOn: iso(message!.editedAt ?? event.at) },
+        body: { ...messageBase(message!), message: message!.content.message ?? "", metadata: message!.metadata ?? {}, editedOn: isoTime(message!.editedAt ?? event.at) },
       };
     case "chatMessageDeleted":
-      return { name: event.name, body: { ...messageBase(message!), deletedOn: iso(message!.deletedAt ?? event.at) } };
+      return { name: event.name, body: { ...messageBase(message!), deletedOn: isoTime(message!.deletedAt ?? event.at) } };
     case "chatThreadCreated":
       return {
         name: event.name,
         body: {
           threadId,
           version,
-          createdOn: iso(thread!.createdAt),
+          createdOn: isoTime(thread!.createdAt),
           properties: threadProperties(thread!),
           participants: participants.map(participant),
           createdBy: actorOf(event),
@@ -80,7 +79,7 @@ function renderEventBody(event: LoggedEvent): { name: ChatEventName; body: Event
           threadId,
           version,
           properties: threadProperties(thread!),
-          updatedOn: iso(event.at),
+          updatedOn: isoTime(event.at),
           updatedBy: actorOf(event),
           ...(thread!.retentionPolicy && { retentionPolicy: thread!.retentionPolicy }),
         },
@@ -88,12 +87,12 @@ function renderEventBody(event: LoggedEvent): { name: ChatEventName; body: Event
     case "chatThreadDeleted":
       return {
         name: event.name,
-        body: { threadId, version, deletedOn: iso(event.at), deletedBy: actorOf(event), reason: event.data.actor ? "deletedByUser" : "deletedByPolicy" },
+        body: { threadId, version, deletedOn: isoTime(event.at), deletedBy: actorOf(event), reason: event.data.actor ? "deletedByUser" : "deletedByPolicy" },
       };
     case "participantsAdded":
-      return { name: event.name, body: { threadId, version, addedOn: iso(event.at), participantsAdded: participants.map(participant), addedBy: actorOf(event) } };
+      return { name: event.name, body: { threadId, version, addedOn: isoTime(event.at), participantsAdded: participants.map(participant), addedBy: actorOf(event) } };
     case "participantsRemoved":
-      return { name: event.name, body: { threadId, version, removedOn: iso(event.at), participantsRemoved: participants.map(participant), removedBy: actorOf(event) } };
+      return { name: event.name, body: { threadId, version, removedOn: isoTime(event.at), participantsRemoved: participants.map(participant), removedBy: actorOf(event) } };
   }
 }
 
@@ -136,7 +135,7 @@ export function renderSignal(signal: EphemeralSignal, recipientId: string): { na
     recipient: userKind(recipientId),
   };
   if (signal.name === "typingIndicatorReceived") {
-    return { name: signal.name, data: { ...base, version: String(signal.at), receivedOn: iso(signal.at) } };
+    return { name: signal.name, data: { ...base, version: String(signal.at), receivedOn: isoTime(signal.at) } };
   }
-  return { name: signal.name, data: { ...base, chatMessageId: signal.chatMessageId ?? "", readOn: iso(signal.at) } };
+  return { name: signal.name, data: { ...base, chatMessageId: signal.chatMessageId ?? "", readOn: isoTime(signal.at) } };
 }

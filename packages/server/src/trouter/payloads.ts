@@ -14,6 +14,7 @@
 import type { ChatMessageType, ChatRetentionPolicy, Metadata } from "@parley/protocol";
 import type { EventRecord, MessageRecord, ParticipantRecord, ThreadRecord } from "../store/index.js";
 import type { EphemeralSignal } from "../realtime/bus.js";
+import { isoTime } from "../isoTime.js";
 
 /** Trouter event ids the SDK dispatches on (a JSON number in the body). */
 export const EVENT_IDS = {
@@ -30,8 +31,6 @@ export const EVENT_IDS = {
 } as const;
 
 export type TrouterPayload = { eventId: number } & Record<string, string | number>;
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** JS `escape()`: the SDK applies `unescape()` to the nested strings of thread events. */
 const jsEscape: (s: string) => string = (globalThis as unknown as { escape: (s: string) => string }).escape;
@@ -52,7 +51,7 @@ function participantPayload(p: ParticipantRecord): Record<string, string> {
   return {
     participantId: p.userId,
     ...(p.displayName !== undefined && { displayName: p.displayName }),
-    ...(p.shareHistoryTime > 0 && { shareHistoryTime: iso(p.shareHistoryTime) }),
+    ...(p.shareHistoryTime > 0 && { shareHistoryTime: isoTime(p.shareHistoryTime) }),
     memberMetaData: jsonString(p.metadata),
   };
 }
@@ -84,8 +83,8 @@ function messageFields(m: MessageRecord, recipientId: string) {
     ...recipientFields(recipientId),
     messageId: m.id,
     clientMessageId: "",
-    originalArrivalTime: iso(m.createdAt),
-    composetime: iso(m.createdAt),
+    originalArrivalTime: isoTime(m.createdAt),
+    composetime: isoTime(m.createdAt),
     version: m.version,
     messageType: eventMessageType(m.type),
     sequenceId: String(m.sequenceId),
@@ -118,13 +117,13 @@ export function renderLogPayload(record: EventRecord): TrouterPayload {
     case "chatMessageReceived":
       return { eventId, ...messageFields(message!, record.userId), ...withContent(message!) };
     case "chatMessageEdited":
-      return { eventId, ...messageFields(message!, record.userId), ...withContent(message!), edittime: iso(message!.editedAt ?? record.at) };
+      return { eventId, ...messageFields(message!, record.userId), ...withContent(message!), edittime: isoTime(message!.editedAt ?? record.at) };
     case "chatMessageDeleted":
-      return { eventId, ...messageFields(message!, record.userId), deletetime: iso(message!.deletedAt ?? record.at) };
+      return { eventId, ...messageFields(message!, record.userId), deletetime: isoTime(message!.deletedAt ?? record.at) };
     case "chatThreadCreated":
       return {
         ...threadEventHead(record),
-        createTime: iso(thread!.createdAt),
+        createTime: isoTime(thread!.createdAt),
         createdBy: actorPayload(record),
         members: escapedJson(participants.map(participantPayload)),
         properties: propertiesPayload(thread!),
@@ -132,14 +131,14 @@ export function renderLogPayload(record: EventRecord): TrouterPayload {
     case "chatThreadPropertiesUpdated":
       return {
         ...threadEventHead(record),
-        editTime: iso(record.at),
+        editTime: isoTime(record.at),
         editedBy: actorPayload(record),
         properties: propertiesPayload(thread!),
       };
     case "chatThreadDeleted":
       return {
         ...threadEventHead(record),
-        deleteTime: iso(record.at),
+        deleteTime: isoTime(record.at),
         // No actor: the retention policy deleted it, and the SDK then reports deletedBy: null.
         ...(record.data.actor ? { deletedBy: actorPayload(record), reason: "deletedByUser" } : { reason: "deletedByPolicy" }),
       };
@@ -148,7 +147,7 @@ export function renderLogPayload(record: EventRecord): TrouterPayload {
       // One body for both: they differ only in two field names, the list (named like the event) and its actor.
       return {
         ...threadEventHead(record),
-        time: iso(record.at),
+        time: isoTime(record.at),
         [record.name === "participantsAdded" ? "addedBy" : "removedBy"]: actorPayload(record),
         [record.name]: escapedJson(participants.map(participantPayload)),
       };
@@ -164,7 +163,7 @@ export function renderSignalPayload(signal: EphemeralSignal, recipientId: string
       ...base,
       senderDisplayName: signal.senderDisplayName ?? "",
       version: String(signal.at),
-      originalArrivalTime: iso(signal.at),
+      originalArrivalTime: isoTime(signal.at),
       messageType: "Control/Typing",
     };
   }

@@ -5,6 +5,7 @@ import {
   type EventGridEvent,
   type SubscriptionValidationEventData,
 } from "@parley/protocol";
+import { isoTime } from "../isoTime.js";
 import type { WebhookEvent } from "./events.js";
 import type { EventSchema } from "./webhookStore.js";
 
@@ -60,7 +61,7 @@ export function validationEvent(options: { id: string; topic: string; code: stri
       eventType: SUBSCRIPTION_VALIDATION_EVENT_TYPE,
       dataVersion: "2",
       metadataVersion: "1",
-      eventTime: new Date(options.at).toISOString(),
+      eventTime: isoTime(options.at),
     },
   ];
 }

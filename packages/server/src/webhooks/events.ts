@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { communicationUser, type AcsChatEventType, type CommunicationIdentifierModel } from "@parley/protocol";
 import type { ChangeRecord, MessageRecord, ParticipantRecord, ThreadRecord } from "../store/index.js";
+import { isoTime } from "../isoTime.js";
 
 /** A chat event before it is put in an envelope (the same for both schemas). */
 export interface WebhookEvent {
@@ -32,7 +33,6 @@ export interface RenderContext {
   threadCreatedAt?: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const who = (userId: string): CommunicationIdentifierModel => communicationUser(userId);
 const P = "Microsoft.Communication.";
 
@@ -66,7 +66,7 @@ export function eventId(instanceId: string, seq: number, type: string, discrimin
 export function eventsForChange(change: ChangeRecord, ctx: RenderContext): WebhookEvent[] {
   const out: WebhookEvent[] = [];
   const t = change.threadId;
-  const time = iso(change.at);
+  const time = isoTime(change.at);
   // One correlation value per change, shared by all its events (ACS: a "co-relation vector").
   const base = { transactionId: digest(ctx.instanceId, "tx", change.seq).subarray(0, 16).toString("base64"), threadId: t };
   const add = (type: string, discriminator: string, subject: string, data: Record<string, unknown>) =>
@@ -89,13 +89,13 @@ export function eventsForChange(change: ChangeRecord, ctx: RenderContext): Webho
         messageId: m.id,
         senderCommunicationIdentifier: who(sender),
         ...(m.senderDisplayName !== undefined && { senderDisplayName: m.senderDisplayName }),
-        composeTime: iso(m.createdAt),
+        composeTime: isoTime(m.createdAt),
         type: messageType(m.type),
         version: Number(m.version),
         ...(change.name === "chatMessageDeleted"
-          ? { deleteTime: iso(m.deletedAt ?? change.at) }
+          ? { deleteTime: isoTime(m.deletedAt ?? change.at) }
           : { messageBody: m.content.message ?? "", metadata: m.metadata ?? {} }),
-        ...(change.name === "chatMessageEdited" && { editTime: iso(m.editedAt ?? change.at) }),
+        ...(change.name === "chatMessageEdited" && { editTime: isoTime(m.editedAt ?? change.at) }),
       };
       const kind = { chatMessageReceived: "Received", chatMessageEdited: "Edited", chatMessageDeleted: "Deleted" }[change.name];
       add(`ChatMessage${kind}InThread`, "", `thread/${t}/sender/${sender}`, { ...base, ...fields });
@@ -111,7 +111,7 @@ export function eventsForChange(change: ChangeRecord, ctx: RenderContext): Webho
         properties: threadProperties(thread),
         metadata: thread.metadata ?? {},
         participants: (change.data.participants ?? []).map(participant),
-        createTime: iso(thread.createdAt),
+        createTime: isoTime(thread.createdAt),
         version: change.at,
       };
       const by = actorId ?? "";
@@ -125,8 +125,8 @@ export function eventsForChange(change: ChangeRecord, ctx: RenderContext): Webho
       const thread = change.data.thread;
       const fields = {
         deletedByCommunicationIdentifier: actor,
-        deleteTime: iso(thread?.deletedAt ?? change.at),
-        ...(thread && { createTime: iso(thread.createdAt) }),
+        deleteTime: isoTime(thread?.deletedAt ?? change.at),
+        ...(thread && { createTime: isoTime(thread.createdAt) }),
         version: change.at,
       };
       const by = actorId ?? "";
@@ -140,10 +140,10 @@ export function eventsForChange(change: ChangeRecord, ctx: RenderContext): Webho
       const thread = change.data.thread!;
       const fields = {
         editedByCommunicationIdentifier: actor,
-        editTime: iso(change.at),
+        editTime: isoTime(change.at),
         properties: threadProperties(thread),
         metadata: thread.metadata ?? {},
-        createTime: iso(thread.createdAt),
+        createTime: isoTime(thread.createdAt),
         version: change.at,
       };
       const by = actorId ?? "";
@@ -156,11 +156,11 @@ export function eventsForChange(change: ChangeRecord, ctx: RenderContext): Webho
     case "participantsAdded":
     case "participantsRemoved": {
       const added = change.name === "participantsAdded";
-      const created = ctx.threadCreatedAt !== undefined ? { createTime: iso(ctx.threadCreatedAt) } : {};
+      const created = ctx.threadCreatedAt !== undefined ? { createTime: isoTime(ctx.threadCreatedAt) } : {};
       for (const p of change.data.participants ?? []) {
         const fields = added
-          ? { time: iso(change.at), addedByCommunicationIdentifier: actor, participantAdded: participant(p) }
-          : { time: iso(change.at), removedByCommunicationIdentifier: actor, participantRemoved: participant(p) };
+          ? { time: isoTime(change.at), addedByCommunicationIdentifier: actor, participantAdded: participant(p) }
+          : { time: isoTime(change.at), removedByCommunicationIdentifier: actor, participantRemoved: participant(p) };
         // The documented subjects differ in case between the two levels; kept as documented.
         add(added ? "ChatThreadParticipantAdded" : "ChatThreadParticipantRemoved", p.userId, `thread/${t}/${added ? "participantadded" : "participantremoved"}/${p.userId}`, {
           ...base,
