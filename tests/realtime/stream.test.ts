@@ -7,6 +7,10 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 import { identityClient, member, newUser, type TestUser } from "../helpers/sdk.js";
 import { StreamClient } from "../helpers/stream.js";
 import { rawRequest } from "../helpers/http.js";
+import { readFileSync } from "node:fs";
+
+/** The largest socket buffer the kernel grants for `name` (net.ipv4.tcp_rmem / tcp_wmem: min default max). */
+const kernelBufferMax = (name: "tcp_rmem" | "tcp_wmem"): number => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, "utf8").trim().split(/\s+/)[2]);
 
 const names = (c: StreamClient) => c.events.map((e) => e.event);
 
@@ -279,15 +283,22 @@ describe("event stream across a restart and under a slow consumer", () => {
       (slow.ws as any)._socket.pause();
       const { chatThread } = await alice.chat.createChatThread({ topic: "firehose" }, { participants: [member(bob)] });
       const thread = alice.chat.getChatThreadClient(chatThread!.id);
-      // Far more than loopback socket buffers absorb, so the server's own send buffer must fill.
+      // Send until the server gives up on the stalled client. How much loopback absorbs before the
+      // server's own send buffer fills depends on the kernel (a receive buffer may grow up to
+      // tcp_rmem's maximum: 32 MiB on our CI machines, where a fixed 8 MB once all fit), so the
+      // bound is what the kernel could hold on both sides, not a fixed count.
       const big = "x".repeat(27_000);
-      const total = 300;
-      for (let i = 0; i < total; i++) await thread.sendMessage({ content: `${i} ${big}` });
+      const gateway = server.parley.app.gateway;
+      const connections = gateway.connectionCount;
+      const cap = Math.ceil((kernelBufferMax("tcp_rmem") + kernelBufferMax("tcp_wmem")) / big.length) + 200;
+      let total = 0;
+      while (gateway.connectionCount >= connections && total < cap) await thread.sendMessage({ content: `${total++} ${big}` });
+      assert.ok(gateway.connectionCount < connections, `the server dropped the stalled client within ${total} messages of ${big.length} bytes`);
       (slow.ws as any)._socket.resume();
       const closed = await slow.closedWith();
       assert.equal(closed.code, CLOSE_CODES.slowConsumer);
       const received = slow.events.length;
-      assert.ok(received < total + 1, `the server stopped feeding the stalled client (it got ${received})`);
+      assert.ok(received < total + 1, `the server stopped feeding the stalled client (it got ${received} of ${total + 1})`);
 
       // It resumes from its cursor and gets the rest.
       const again = await StreamClient.open(server, { token: bob.token, cursor: slow.lastSeq });
