@@ -22,6 +22,7 @@ import autocannon from "autocannon";
 import { Samples } from "./lib/stats.js";
 import { connect, fanOut, hold, release } from "./lib/sockets.js";
 import type { ClosedJob, Job, LoadResult, OpenJob, OrchestratorMessage, RequestSpec, SocketResult, Target, WalkJob, WalkResult, WorkerMessage } from "./lib/jobs.js";
+import { watchGcPauses } from "./lib/gcPauses.js";
 
 const send = (message: WorkerMessage) => process.send?.(message);
 
@@ -150,6 +151,7 @@ async function openLoop(job: OpenJob, progress: (done: number, total: number, ph
     const errorSamples: string[] = [];
     let ok = 0;
     let errors = 0;
+    const stopWatchingGc = watchGcPauses();
     const run = await schedule(
       job.durationSec,
       (outcome) => {
@@ -166,6 +168,7 @@ async function openLoop(job: OpenJob, progress: (done: number, total: number, ph
       },
       (s) => progress(job.warmupSec + s, total, "measuring"),
     );
+    const clientGc = stopWatchingGc();
     return {
       kind: "open",
       ok,
@@ -178,6 +181,7 @@ async function openLoop(job: OpenJob, progress: (done: number, total: number, ph
       startLag: lag.summary(),
       offeredRate: job.rate,
       overloaded: run.overloaded,
+      clientGc,
       errorSamples,
       warmupAnswers,
       ...(job.returnSamples && { samples: latency.values() }),

@@ -2,6 +2,7 @@
  * What the orchestrator (bench/run.ts) asks the load-generator process (bench/loadgen.ts) to do, and
  * what comes back. Everything here crosses a process boundary as JSON.
  */
+import type { GcPauses } from "./gcPauses.js";
 
 /** One HTTP request, sent as is. */
 export interface RequestSpec {
@@ -152,6 +153,8 @@ export interface LoadResult {
   offeredRate?: number;
   /** Open loop only: true when the backlog bound was hit and the run stopped early. */
   overloaded?: boolean;
+  /** Open loop only: the load generator's own GC pauses during the measured part (lib/gcPauses.ts). */
+  clientGc?: GcPauses;
   /** The first few unexpected answers, for diagnosis. */
   errorSamples: string[];
   /** Answers during the warm-up (not in the statistics; lets CPU per request count every request). */

@@ -4,6 +4,7 @@ import type { Row, ScenarioContext } from "../lib/scenario.js";
 import { cpuSeconds, type ParleyServer } from "../lib/servers.js";
 import { createThread, createUser, mapLimit, messagesPath, type BenchUser } from "../lib/api.js";
 import { round, summarize } from "../lib/stats.js";
+import { combineGcPauses } from "../lib/gcPauses.js";
 
 export interface MeasuredLoad extends LoadResult {
   /** Server CPU time (user + system) per answered request, warm-up included, in µs. */
@@ -62,6 +63,7 @@ export function pool(runs: MeasuredLoad[]): MeasuredLoad {
     ...(runs.every((r) => r.startLag) && { startLag: { ...first.startLag!, p99: Math.max(...runs.map((r) => r.startLag!.p99)) } }),
     ...(first.offeredRate !== undefined && { offeredRate: first.offeredRate }),
     overloaded: runs.some((r) => r.overloaded),
+    ...(runs.every((r) => r.clientGc) && { clientGc: combineGcPauses(runs.map((r) => r.clientGc!)) }),
     errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, 5),
     warmupAnswers: sum((r) => r.warmupAnswers),
     ...(cpuKnown && { serverCpuSec: round(cpu, 2), wallSec: round(wall, 3), serverCpuUsPerRequest: round((cpu * 1e6) / Math.max(1, answered), 1), serverCores: round(cpu / wall, 2) }),
@@ -101,6 +103,13 @@ export function openJob(
     expectStatus,
     maxRequests: Math.ceil(timing.rate * timing.durationSec) + 1,
   };
+}
+
+/** The load generator's GC during an open-loop run, for a note: "12 pauses (1 full), max 3.1 ms". */
+export function clientGcText(run: MeasuredLoad): string {
+  const gc = run.clientGc;
+  if (!gc) return "not recorded";
+  return `${gc.count} pauses (${gc.major} full), max ${gc.maxMs.toFixed(1)} ms, ${gc.totalMs.toFixed(0)} ms in all`;
 }
 
 export const pct = (l: LatencySummary) => [l.p50, l.p99, l.p999];

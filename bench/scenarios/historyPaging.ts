@@ -11,7 +11,7 @@ import { TARGETS } from "../lib/settings.js";
 import type { Row, Scenario } from "../lib/scenario.js";
 import { round } from "../lib/stats.js";
 import { historyFixture, sizeName } from "./historyFixture.js";
-import { closedJob, cpuRow, openJob, pct2, pool, ratioOf, runLoad, type MeasuredLoad } from "./common.js";
+import { clientGcText, closedJob, cpuRow, openJob, pct2, pool, ratioOf, runLoad, type MeasuredLoad } from "./common.js";
 
 interface DepthResult {
   thread: string;
@@ -137,6 +137,9 @@ export const historyPaging: Scenario = {
         `Each depth reads a window of up to ${s.window} consecutive pages (links from the walk; a third of the pages for small threads) at ${s.rate} pages/s, open loop, for ${s.durationSec} s in all` +
           `${s.rounds > 1 ? ` (${s.rounds} rounds taking the depths in turn, pooled)` : ""}. Pages are warm in SQLite's and the OS's caches.`,
         `The baseline's p99 (${baseLatency.latency.p99} ms for a fixed answer) is the floor this machine's scheduling noise puts under any server at this rate.`,
+        `The load generator's own GC while measuring (a pause delays the answers it overlaps; a page is ~16 KB to read, the baseline's answer a few bytes): ` +
+          results.map((r) => `${r.thread} ${r.depth}: ${clientGcText(r.latency)}`).join("; ") +
+          `; baseline: ${clientGcText(baseLatency)}.`,
       ],
       data: { seed: fixture.seed, walks, depths: results, baseline: { latency: baseLatency, saturated: baseSaturated } },
     };

@@ -10,7 +10,7 @@
 import path from "node:path";
 import { TARGETS } from "../lib/settings.js";
 import type { Scenario } from "../lib/scenario.js";
-import { cpuRow, openJob, pct, ratioOf, runLoad, sendRequests, sendSetup } from "./common.js";
+import { clientGcText, cpuRow, openJob, pct, ratioOf, runLoad, sendRequests, sendSetup } from "./common.js";
 import { round } from "../lib/stats.js";
 
 export const sendLatency: Scenario = {
@@ -57,6 +57,7 @@ export const sendLatency: Scenario = {
       notes: [
         `Open loop: ${timing.durationSec} s at ${timing.rate}/s after ${timing.warmupSec} s warm-up. "From scheduled start" adds the load generator's own timer lag ` +
           `(p99 ${run.startLag!.p99} ms in the Parley run), so it is an upper bound.${run.overloaded ? " Parley could not keep up: the run stopped at the backlog bound." : ""}`,
+        `The load generator's own GC while measuring (a pause delays the answers it overlaps): Parley run ${clientGcText(run)}; baseline run ${clientGcText(base)}.`,
       ],
       data: { rate: timing.rate, baseline: base, parley: run },
     };
