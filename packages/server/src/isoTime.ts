@@ -1,7 +1,7 @@
 /**
  * Milliseconds since the epoch as the wire's ISO 8601 text (`2026-12-07T16:02:40.123Z`), exactly what
- * `Date.prototype.toISOString` gives. Every timestamp a response, event or webhook carries goes
- * through here, and a page of 50 messages carries at least 50: `toISOString` costs ~0.65 µs a call
+ * `Date.prototype.toISOString` gives. The timestamps of chat responses, real-time events and webhooks
+ * go through here, and a page of 50 messages carries at least 50: `toISOString` costs ~0.65 µs a call
  * on our machine, this ~0.02 µs, because timestamps that share a second (most of them, on a page
  * or in a burst of events) reuse the formatted second and only append the milliseconds.
  */
