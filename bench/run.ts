@@ -21,7 +21,7 @@ import { settingsFor, TARGETS } from "./lib/settings.js";
 import { SCENARIOS } from "./scenarios/index.js";
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick          small sizes, short runs (about 80 s)
+  --quick          small sizes, short runs (under a minute)
   --only IDS       comma-separated scenario ids (see --list)
   --cpu-prof       run the servers with node --cpu-prof; profiles and summaries in bench/results/profiles/
   --keep           keep the scratch data dirs (printed at the end)

@@ -21,7 +21,7 @@ import { cpuSeconds } from "../lib/servers.js";
 import { TARGETS } from "../lib/settings.js";
 import { round } from "../lib/stats.js";
 import { pct2, ratioOf } from "./common.js";
-import { checkFileLimits, connectPool, issueTokens, releasePool, seedMembers } from "./streams.js";
+import { checkFileLimits, connectPool, issueTokens, releasePool, seedMembersTogether } from "./streams.js";
 
 interface Measured extends FanOutResult {
   /** Server CPU time per message sent (warm-up included), ms. */
@@ -106,12 +106,15 @@ export const fanOut: Scenario = {
     const { sizes, warmup, messages, gapMs, maxSec } = ctx.settings.fanOut;
     const baseline = await ctx.startWsBaseline();
     const results: Array<{ members: number; seedSec: number; baseline: Measured; parley: Measured }> = [];
-    for (const size of sizes) {
-      // A data dir and a server per size: a big thread's creation event is stored in every member's
-      // log (with the whole participant list), and those rows slow every log read in the same
-      // database, so a 10-member thread would otherwise pay for the 1,000-member one.
-      const dataDir = path.join(ctx.workDir, `fan-out-${size}`);
-      const seed = await seedMembers(ctx, dataDir, size, [size]);
+    // A data dir and a server per size: a big thread's creation event is stored in every member's
+    // log (with the whole participant list), and those rows slow every log read in the same
+    // database, so a 10-member thread would otherwise pay for the 1,000-member one. All are seeded
+    // before anything is measured.
+    const dataDirOf = (size: number) => path.join(ctx.workDir, `fan-out-${size}`);
+    const seeds = await seedMembersTogether(ctx, sizes.map((size) => ({ dataDir: dataDirOf(size), users: size, threads: [size] })));
+    for (const [i, size] of sizes.entries()) {
+      const dataDir = dataDirOf(size);
+      const seed = seeds[i]!;
       const parley = await ctx.startParley({ dataDir, label: `fan-out-${size}` });
       checkFileLimits(size, { Parley: parley.pid, "the baseline": baseline.pid, "the load generator": ctx.load.pid });
       const tokens = await issueTokens(ctx, parley, seed.userIds);

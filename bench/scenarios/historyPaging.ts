@@ -1,5 +1,5 @@
 /**
- * 3. History paging depth: threads of 1k, 100k and 1M messages (quick: 1k and 100k), seeded through
+ * 3. History paging depth: threads of 1k, 100k and 1M messages (quick: 1k and 20k), seeded through
  * the Store. Each is walked once from the newest page to the oldest by following nextLink (pages of
  * 50, as a client reads), keeping the links of a window of consecutive pages at three depths: the
  * newest pages, the middle and the oldest full pages. Each window is then read at a fixed offered
@@ -30,7 +30,7 @@ export const historyPaging: Scenario = {
   title: "History paging depth",
   status: "ready",
   description:
-    "Threads of 1k/100k/1M messages (quick: 1k/100k) seeded through the Store; nextLinks gathered by walking each thread; pages of 50 read at the newest, middle and oldest depths at a fixed rate (p50/p99) and, full run, saturated (pages/s).",
+    "Threads of 1k/100k/1M messages (quick: 1k/20k) seeded through the Store; nextLinks gathered by walking each thread; pages of 50 read at the newest, middle and oldest depths at a fixed rate (p50/p99) and, full run, saturated (pages/s).",
   async run(ctx) {
     const s = ctx.settings.history;
     const fixture = await historyFixture(ctx);

@@ -1,6 +1,6 @@
 /**
  * 6. Start-up: wall time from spawning the process to the first 200 from GET /healthz, for Parley's
- * CLI on the seeded data dir (1M+ messages; quick 100k+), on an initialised but empty data dir, and
+ * CLI on the seeded data dir (1M+ messages; quick 20k+), on an initialised but empty data dir, and
  * for the baseline (`node bench/baseline-server.mjs`: what starting Node and listening costs).
  * The three alternate, `repetitions` times each; the files are warm in the OS cache.
  */
@@ -89,7 +89,7 @@ export const startup: Scenario = {
   title: "Start-up",
   status: "ready",
   description:
-    "Time from process start to the first 200 on /healthz: Parley's CLI on the seeded data dir (1M+ messages, quick 100k+), on an empty initialised data dir, and the bare node:http baseline; repeated and alternated.",
+    "Time from process start to the first 200 on /healthz: Parley's CLI on the seeded data dir (1M+ messages, quick 20k+), on an empty initialised data dir, and the bare node:http baseline; repeated and alternated.",
   async run(ctx) {
     const fixture = await historyFixture(ctx);
     const emptyDir = path.join(ctx.workDir, "startup-empty");
