@@ -8,20 +8,25 @@ import { openFileLimit, type ParleyServer } from "../lib/servers.js";
 
 /** Users (and threads of their first n) written through the Store before the server starts. */
 export async function seedMembers(ctx: ScenarioContext, dataDir: string, users: number, threads: number[]): Promise<MembersSeedResult> {
-  const what = threads.length > 0 ? `${users.toLocaleString("en-US")} users and threads of ${threads.join(" / ")} members` : `${users.toLocaleString("en-US")} users`;
-  const step = ctx.progress.step(`seeding ${what} through the Store`, users, "users");
-  const seed = await seedDataDir({ kind: "members", dataDir, users, threads }, (done) => step.update(done), 120);
-  step.finish();
-  return seed;
+  const [seed] = await seedMembersTogether(ctx, [{ dataDir, users, threads }]);
+  return seed!;
+}
+
+export interface MembersSeedSpec {
+  dataDir: string;
+  users: number;
+  threads: number[];
 }
 
 /**
  * Several data dirs seeded at once, each by a process of its own (one progress bar for all): most
  * of a small seed's time is its process starting, so the fan-out sizes no longer pay it in turn.
  */
-export async function seedMembersTogether(ctx: ScenarioContext, specs: Array<{ dataDir: string; users: number; threads: number[] }>): Promise<MembersSeedResult[]> {
+export async function seedMembersTogether(ctx: ScenarioContext, specs: MembersSeedSpec[]): Promise<MembersSeedResult[]> {
+  const describe = (s: MembersSeedSpec) =>
+    s.threads.length > 0 ? `${s.users.toLocaleString("en-US")} users and threads of ${s.threads.join(" / ")} members` : `${s.users.toLocaleString("en-US")} users`;
   const total = specs.reduce((n, s) => n + s.users, 0);
-  const step = ctx.progress.step(`seeding ${specs.map((s) => s.users.toLocaleString("en-US")).join(" + ")} users and their threads through the Store`, total, "users");
+  const step = ctx.progress.step(`seeding ${specs.map(describe).join(" + ")} through the Store`, total, "users");
   const done = specs.map(() => 0);
   const seeds = await Promise.all(
     specs.map((spec, i) =>
