@@ -10,19 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { member, newUser } from "../helpers/sdk.js";
-import { admin, allSigned, FAST, Receiver, sleep, subscribe } from "./support.js";
+import { admin, allSigned, FAST, Receiver, sleep, subscribe, until } from "./support.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 const subscriptions = async (server: TestServer) => (await admin(server, "GET", "/webhooks/subscriptions")).json.value as any[];
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { member, newUser } from "../helpers/sdk.js";
-import { admin, allSigned, FAST, header, Receiver, sleep, subscribe, type ReceiverOptions } from "./support.js";
+import { admin, allSigned, FAST, header, Receiver, sleep, subscribe, until, type ReceiverOptions } from "./support.js";
 
 /** A thread of two and `n` messages: 2 + 2n events (the creator and senders get no user-level event). */
 async function chatter(server: TestServer, n: number): Promise<{ threadId: string; expected: number }> {
@@ -93,12 +93,11 @@ describe("webhook delivery", () => {
     const created = await subscribe(s, { id: "dead", url: r.url, maxEventsPerBatch: 1 });
     const { expected } = await chatter(s, 2);
 
-    for (let i = 0; i < 200; i++) {
-      const got = await admin(s, "GET", "/webhooks/subscriptions/dead");
-      if (got.json.deadLetters === expected && got.json.pendingDeliveries === 0) break;
-      await sleep(50);
-    }
-    const stats = (await admin(s, "GET", "/webhooks/subscriptions/dead")).json;
+    const stats = await until(
+      async () => (await admin(s, "GET", "/webhooks/subscriptions/dead")).json,
+      (got) => got.deadLetters === expected && got.pendingDeliveries === 0,
+      "every event dead-lettered",
+    );
     assert.equal(stats.deadLetters, expected);
     assert.equal(stats.pendingDeliveries, 0);
     assert.equal(r.deliveries.length, expected * 3, "each event was tried exactly maxAttempts times");
@@ -144,12 +143,7 @@ describe("webhook delivery", () => {
     const r = await receiver({ notify: () => ({ status: 400 }) });
     await subscribe(s, { id: "bad-request", url: r.url, maxEventsPerBatch: 100 });
     const { expected } = await chatter(s, 1);
-    let stats: any;
-    for (let i = 0; i < 100; i++) {
-      stats = (await admin(s, "GET", "/webhooks/subscriptions/bad-request")).json;
-      if (stats.deadLetters === expected) break;
-      await sleep(30);
-    }
+    const stats = await until(async () => (await admin(s, "GET", "/webhooks/subscriptions/bad-request")).json, (got) => got.deadLetters === expected, "the event dead-lettered", 3000);
     assert.equal(stats.deadLetters, expected);
     const letters = (await admin(s, "GET", "/webhooks/subscriptions/bad-request/deadLetters")).json.value;
     assert.ok(letters.every((l: any) => l.deadLetterReason === "NonRetriableStatus" && l.deliveryAttempts === 1));
@@ -179,8 +173,7 @@ describe("webhook delivery", () => {
     // The outbox takes in the feed after each commit, on its own: failed attempts on the first
     // events can come before the last ones are in (seen in CI: 10 of 12). Wait for all of them.
     const pendingNow = async (): Promise<number> => (await admin(first, "GET", "/webhooks/subscriptions/durable")).json.pendingDeliveries;
-    let pending = await pendingNow();
-    for (const deadline = Date.now() + 5000; pending !== expected && Date.now() < deadline; pending = await pendingNow()) await sleep(30);
+    const pending = await until(pendingNow, (n) => n === expected, "every event in the outbox", 5000);
     assert.equal(pending, expected, "everything is still pending");
     await first.close();
     const triedBefore = r.deliveries.length;
