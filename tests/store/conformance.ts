@@ -1029,8 +1029,8 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
     });
 
     // ---------------------------------------------------------------------------------------------
-    describe("event logs (basics; tests/store/events.test.ts goes deeper)", () => {
-      test("a write appends one event per participant, one change, and tells commit listeners", async (store) => {
+    describe("event streams (basics; tests/store/events.test.ts goes deeper)", () => {
+      test("a write appends one change, which every participant's stream reads, and tells commit listeners", async (store) => {
         const [a, b, outsider] = await seedUsers(store, 3);
         const heard: EventsCommitted[] = [];
         const stop = store.onEventsCommitted((commit) => heard.push(commit));
@@ -1045,23 +1045,23 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
           assert.deepEqual(await store.eventBounds(u), { latest: 2, pruned: 0 });
         }
         assert.deepEqual(await store.readEvents(outsider!, 0, 10), []);
-        assert.deepEqual(await store.eventBounds(outsider!), { latest: 0, pruned: 0 });
+        assert.deepEqual(await store.eventBounds(outsider!), { latest: 2, pruned: 0 }, "bounds are the feed's, the same for everyone");
         const changes = await store.readChanges(0, 10);
         assert.deepEqual(changes.map((c) => c.name), ["chatThreadCreated", "chatMessageReceived"]);
         assert.deepEqual(new Set(changes[1]!.recipients), new Set([a, b]));
-        assert.ok(heard.some((h) => h.userIds.includes(a!) && h.userIds.includes(b!)), "listeners heard both participants' logs grow");
-        // What the commit announces is exactly what the logs hold (live delivery relies on it).
+        assert.ok(heard.some((h) => h.userIds.includes(a!) && h.userIds.includes(b!)), "listeners heard both participants' streams grow");
+        // What the commit announces is exactly what the streams hold (live delivery relies on it).
         const announced = heard.flatMap((h) => h.changes);
-        assert.deepEqual(announced.map((c) => c.name), ["chatThreadCreated", "chatMessageReceived"]);
+        assert.deepEqual(announced.map((c) => [c.seq, c.name]), [[1, "chatThreadCreated"], [2, "chatMessageReceived"]]);
         for (const change of announced) {
-          assert.deepEqual(new Set(change.entries.map((e) => e.userId)), new Set([a, b]));
-          for (const { userId, seq } of change.entries) {
-            const [logged] = await store.readEvents(userId, seq - 1, 1);
-            const { entries: _entries, ...event } = change;
-            assert.deepEqual(JSON.parse(JSON.stringify({ userId, seq, ...event })), JSON.parse(JSON.stringify(logged)));
+          assert.deepEqual(new Set(change.recipients), new Set([a, b]));
+          const { recipients, ...event } = change;
+          for (const userId of recipients) {
+            const [logged] = await store.readEvents(userId, change.seq - 1, 1);
+            assert.deepEqual(JSON.parse(JSON.stringify({ userId, ...event })), JSON.parse(JSON.stringify(logged)));
           }
         }
-        for (const h of heard) assert.deepEqual(new Set(h.userIds), new Set(h.changes.flatMap((c) => c.entries.map((e) => e.userId))));
+        for (const h of heard) assert.deepEqual(new Set(h.userIds), new Set(h.changes.flatMap((c) => c.recipients)));
       });
 
       test("refused writes append no events; pruneEvents drops old ones", async (store) => {
@@ -1073,10 +1073,10 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
         await send(store, t.id, a!, "later", 5_000);
         const head = await store.changesHead();
         assert.equal(head, (await store.readChanges(0, 10)).at(-1)!.seq);
-        assert.equal(await store.pruneEvents(2_000), 2, "one log entry and one change");
+        assert.equal(await store.pruneEvents(2_000), 1, "the thread's creation");
         assert.deepEqual((await store.readEvents(a!, 0, 10)).map((e) => e.seq), [2]);
         assert.deepEqual(await store.eventBounds(a!), { latest: 2, pruned: 1 });
-        assert.equal(await store.pruneEvents(10_000), 2, "everything older than 10 s is gone");
+        assert.equal(await store.pruneEvents(10_000), 1, "everything older than 10 s is gone");
         assert.deepEqual(await store.readChanges(0, 10), []);
         assert.deepEqual(await store.eventBounds(a!), { latest: 2, pruned: 2 });
         assert.equal(await store.changesHead(), head, "the head survives pruning of the feed");

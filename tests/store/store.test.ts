@@ -204,7 +204,8 @@ describe("SQLite store only", () => {
     assert.deepEqual(announced, ["m1", "m3"]);
     const logged = (await store.readEvents(b!, 1, 10)).map((e) => [e.seq, e.data.message?.content.message]);
     assert.deepEqual(logged, [[2, "m1"], [3, "m3"]]);
-    assert.deepEqual(heard.flatMap((h) => h.changes).map((c) => c.entries.find((e) => e.userId === b)?.seq), [2, 3], "announced seqs are the logged ones");
+    assert.deepEqual(heard.flatMap((h) => h.changes).map((c) => c.seq), [2, 3], "announced seqs are the logged ones");
+    assert.ok(heard.flatMap((h) => h.changes).every((c) => c.recipients.includes(b!)));
   });
 
   withFile("WAL checkpoints run in a worker, not in COMMIT; close stops it and leaves no WAL behind", async (open, file) => {
@@ -240,33 +241,24 @@ describe("SQLite store only", () => {
     db2.close();
   });
 
-  withFile("event-log rows point at the change feed; rows written before that (payload inline) still read the same", async (open, file) => {
-    let store = open();
-    const [a, b] = await seedUsers(store, 2);
-    const t = await seedThread(store, a!, [a!, b!]);
-    await send(store, t.id, a!, "first", 2_000);
-    const before = await store.readEvents(b!, 0, 10);
-    assert.equal(before.length, 2);
+  withFile("an event is one change row whatever the thread's size; members read it through their memberships", async (open, file) => {
+    const store = open();
+    const users = await seedUsers(store, 300);
+    const t = await seedThread(store, users[0]!, users);
+    await send(store, t.id, users[7]!, "to all 300", 2_000);
+    await store.removeParticipant(t.id, users[0]!, users[299]!, 3_000);
+    for (const u of [users[0]!, users[150]!, users[299]!]) assert.equal((await store.readEvents(u, 1, 10))[0]!.data.message?.content.message, "to all 300");
     await store.close();
 
-    const db = new Database(file);
-    const rows = db.prepare("SELECT name, thread_id, data, change_seq FROM user_events WHERE user_id = ?").all(b!) as Array<Record<string, unknown>>;
-    assert.ok(rows.every((r) => r.data === "" && typeof r.change_seq === "number"), "new rows keep no payload of their own");
-    // Turn b's rows into what migration 3 wrote: the payload inline, no pointer.
-    db.prepare(
-      `UPDATE user_events SET name = (SELECT name FROM changes WHERE seq = change_seq), thread_id = (SELECT thread_id FROM changes WHERE seq = change_seq),
-       data = (SELECT data FROM changes WHERE seq = change_seq), change_seq = NULL WHERE user_id = ?`,
-    ).run(b!);
+    const db = new Database(file, { readonly: true });
+    const changes = db.prepare("SELECT seq, recipients FROM changes ORDER BY seq").all() as Array<{ seq: number; recipients: string }>;
+    assert.equal(changes.length, 3, "created, the message, the removal: one row each");
+    assert.ok(changes.every((c) => c.recipients === ""), "recipients are derived from memberships, not copied into every change");
+    const memberships = db.prepare("SELECT from_seq, to_seq FROM memberships").all() as Array<{ from_seq: number; to_seq: number | null }>;
+    assert.equal(memberships.length, 300, "one per member, written when they joined");
+    assert.ok(memberships.every((m) => m.from_seq === 1));
+    assert.deepEqual(memberships.filter((m) => m.to_seq !== null).map((m) => m.to_seq), [3], "the removal ended one membership at its own change");
     db.close();
-
-    store = open();
-    assert.deepEqual(await store.readEvents(b!, 0, 10), before, "inline rows read back identical");
-    await send(store, t.id, a!, "second", 3_000);
-    const after = await store.readEvents(b!, 0, 10);
-    assert.deepEqual(after.slice(0, 2), before);
-    assert.equal(after[2]!.data.message?.content.message, "second", "old and new rows side by side");
-    assert.equal(await store.pruneEvents(2_500), 2 + 2 * 2, "both kinds prune with the feed");
-    assert.deepEqual((await store.readEvents(b!, 0, 10)).map((e) => e.seq), [3]);
   });
 
   withFile("a database from a newer Parley (user_version above the migrations) refuses to open", async (open, file) => {

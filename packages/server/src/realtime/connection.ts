@@ -36,8 +36,13 @@ export interface ConnectionDeps {
 
 export class StreamConnection {
   userId: string | undefined;
-  /** The seq of the last log event delivered. */
+  /** The seq of the last event delivered. */
   cursor = 0;
+  /**
+   * Every change up to this seq has been considered for this user: read from the store, or seen
+   * in commit order by the gateway (which passes on those for this user). At least `cursor`.
+   */
+  private considered = 0;
   alive = true;
   private token = "";
   /** Set once `ready` is sent: from then on the cursor is the client's position in the log. */
@@ -75,15 +80,17 @@ export class StreamConnection {
   }
 
   /**
-   * A just-committed entry of this user's log, with its seq. Seqs have no gaps, so the entry right
-   * after the cursor can go out as is; anything else (a gap, a pump under way that may be reading
-   * it, a full send buffer) falls back to reading the log, which stays the single source of order.
+   * A just-committed event for this user, with its seq. It can go out as is when nothing before it
+   * can be missing: this connection has considered every change up to a point from which the
+   * gateway has seen them all (`gapFreeAfter`), so any earlier event for this user was delivered
+   * already. Anything else (a possible gap, a pump under way that may be reading it, a full send
+   * buffer) falls back to reading the stream, which stays the single source of order.
    */
-  deliver(seq: number, event: RenderedEvent): void {
+  deliver(seq: number, event: RenderedEvent, gapFreeAfter: number): void {
     if (!this.ready || this.closed || seq <= this.cursor) return;
-    if (this.pumping || seq !== this.cursor + 1 || this.ws.bufferedAmount > this.deps.options.softBufferBytes) return this.notify();
+    if (this.pumping || this.considered < gapFreeAfter || this.ws.bufferedAmount > this.deps.options.softBufferBytes) return this.notify();
     this.ws.send(event.frame(seq, this.recipient));
-    this.cursor = seq;
+    this.cursor = this.considered = seq;
   }
 
   signal(signal: EphemeralSignal): void {
@@ -165,6 +172,7 @@ export class StreamConnection {
     } else {
       this.cursor = cursor;
     }
+    this.considered = this.cursor;
     this.send({ type: "ready", userId: caller.userId, cursor: this.cursor, heartbeatMs: this.deps.options.heartbeatMs, retentionHours: this.deps.options.retentionHours });
     this.ready = true;
     await this.pump();
@@ -182,12 +190,16 @@ export class StreamConnection {
         this.dirty = false;
         for (;;) {
           if (this.closed || !(await this.roomToSend())) return;
+          const { latest } = await this.deps.store.eventBounds(this.userId!);
           const batch = await this.deps.store.readEvents(this.userId!, this.cursor, this.deps.options.readBatch);
-          if (this.closed || batch.length === 0) break;
+          if (this.closed) break;
           for (const record of batch) {
             this.ws.send(new RenderedEvent(record).frame(record.seq, this.recipient));
             this.cursor = record.seq;
           }
+          // A short batch is the whole stream up to at least `latest` (read before it).
+          this.considered = batch.length < this.deps.options.readBatch ? Math.max(latest, this.cursor) : this.cursor;
+          if (batch.length === 0 || batch.length < this.deps.options.readBatch) break;
         }
       } while (this.dirty);
     } finally {

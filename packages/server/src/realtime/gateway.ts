@@ -38,6 +38,13 @@ export class EventGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private closing: Promise<void> | undefined;
+  /**
+   * Every change with a seq in (gapFreeAfter, seen] has passed through `deliver`, in order (commit
+   * announcements carry consecutive seqs; a jump means this gateway missed some). A connection that
+   * has considered everything up to a seq in that range may send a new change straight away.
+   */
+  private seen = -1;
+  private gapFreeAfter = Number.MAX_SAFE_INTEGER;
 
   constructor(private readonly deps: GatewayDeps) {
     this.options = { ...DEFAULT_STREAM_OPTIONS, ...deps.options };
@@ -88,8 +95,11 @@ export class EventGateway {
   private route(notice: BusNotice): void {
     switch (notice.type) {
       case "logsGrew":
-        if (notice.changes) this.deliver(notice.changes);
-        else for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.notify());
+        if (notice.changes && notice.changes.length > 0) this.deliver(notice.changes);
+        else {
+          this.gapFreeAfter = Number.MAX_SAFE_INTEGER; // no seqs: assume anything was missed
+          for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.notify());
+        }
         return;
       case "ephemeral":
         for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.signal(notice.signal));
@@ -102,13 +112,16 @@ export class EventGateway {
 
   /** Committed events straight to the connections of their recipients, each rendered once. */
   private deliver(changes: CommittedChange[]): void {
+    const first = changes[0]!.seq;
+    if (first - 1 !== this.seen) this.gapFreeAfter = first - 1;
+    this.seen = changes.at(-1)!.seq;
     for (const change of changes) {
       let rendered: RenderedEvent | undefined;
-      for (const { userId, seq } of change.entries) {
+      for (const userId of change.recipients) {
         const connections = this.byUser.get(userId);
         if (!connections) continue;
         rendered ??= new RenderedEvent(change);
-        for (const connection of connections) connection.deliver(seq, rendered);
+        for (const connection of connections) connection.deliver(change.seq, rendered, this.gapFreeAfter);
       }
     }
   }

@@ -24,7 +24,7 @@ export class CommitListeners {
   notify(changes: CommittedChange[]): void {
     if (changes.length === 0) return;
     const userIds = new Set<string>();
-    for (const change of changes) for (const entry of change.entries) userIds.add(entry.userId);
+    for (const change of changes) for (const userId of change.recipients) userIds.add(userId);
     const commit: EventsCommitted = { userIds: [...userIds], changes };
     for (const listener of this.listeners) {
       try {

@@ -66,8 +66,9 @@ export interface ReadReceiptRecord {
 }
 
 /**
- * One entry of a user's durable event log. `seq` is per user, starts at 1 and has no gaps until
- * old entries are pruned. `data` is domain data; the gateway renders the wire event per recipient.
+ * One durable event as a user's event stream sees it. `seq` is the event's place in the global
+ * change feed: it increases along a user's stream but has gaps (other users' events), so it is a
+ * cursor, not a count. `data` is domain data; the gateway renders the wire event per recipient.
  */
 export interface EventRecord {
   userId: string;
@@ -90,22 +91,24 @@ export interface EventData {
 }
 
 /**
- * One durable event as a commit announces it: the payload once, and where it landed in each
- * recipient's log. For a recipient, it is the EventRecord `{ userId, seq, name, threadId, data, at }`.
+ * One durable event as a commit announces it: the payload once, with its seq in the change feed
+ * and who receives it (the thread's members at that moment, and the removed one for a removal).
+ * For a recipient, it is the EventRecord `{ userId, seq, name, threadId, data, at }`.
  */
 export interface CommittedChange {
+  seq: number;
   name: DurableEventName;
   threadId: string;
   data: EventData;
   at: number;
-  entries: Array<{ userId: string; seq: number }>;
+  recipients: string[];
 }
 
 /** What a commit that appended events announces, in commit order. */
 export interface EventsCommitted {
-  /** The users whose logs grew (none, when every event went to users without a log). */
+  /** The users whose streams got events. */
   userIds: string[];
-  /** The events appended (each also one entry of the change feed), oldest first; never empty. */
+  /** The changes appended, oldest first, with consecutive seqs; never empty. */
   changes: CommittedChange[];
 }
 
@@ -115,7 +118,7 @@ export interface ChangeRecord {
   name: DurableEventName;
   threadId: string;
   data: EventData;
-  /** The users whose logs got this event. */
+  /** The users whose streams got this event. */
   recipients: string[];
   at: number;
 }

@@ -154,14 +154,19 @@ export interface Store {
   /** Forgets idempotency keys older than the given time. */
   purgeIdempotencyKeys(olderThan: number): Promise<number>;
 
-  // Per-user event logs. Every write above appends its events to the log of each user concerned
-  // (the thread's participants, plus the removed one for a removal) in the same transaction.
+  // Event streams. Every write above appends its events to the global change feed in the same
+  // transaction, once per event. A user's stream is the feed filtered by the user's memberships
+  // (fan-out on read): the changes of each thread from the one that made them a member to the one
+  // that removed them. Seqs are feed positions, so they increase along a stream but with gaps.
 
-  /** Events with seq > afterSeq, oldest first. */
+  /** The user's events with seq > afterSeq, oldest first. */
   readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
-  /** The newest seq, and the highest seq already pruned (events above it are all still kept). */
+  /**
+   * The newest seq in the feed, and the highest seq already pruned (events above it are all still
+   * kept); the same for every user, so a cursor at or above `pruned` can be served.
+   */
   eventBounds(userId: string): Promise<{ latest: number; pruned: number }>;
-  /** Drops events (per-user logs and the change feed) older than the given time; returns how many. */
+  /** Drops events (the change feed and ended memberships) older than the given time; returns how many. */
   pruneEvents(olderThan: number): Promise<number>;
   /**
    * The global change feed, for server-side consumers such as webhooks: every durable event once,

@@ -29,10 +29,12 @@ export class MemoryStore implements Store {
   private readonly threads = new Map<string, ThreadState>();
   private readonly threadsByUser = new Map<string, Set<string>>();
   private readonly idempotency = new Map<string, { response: string; at: number }>();
-  private readonly logs = new Map<string, { events: EventRecord[]; latest: number; pruned: number }>();
+  /** Each user's stream, as the feed filtered by membership would give it (seqs are feed seqs). */
+  private readonly streams = new Map<string, EventRecord[]>();
   private readonly commits = new CommitListeners();
   private changes: ChangeRecord[] = [];
   private changeSeq = 0;
+  private prunedSeq = 0;
   private order = 0;
 
   async close(): Promise<void> {}
@@ -283,14 +285,12 @@ export class MemoryStore implements Store {
   }
 
   async readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
-    const log = this.logs.get(userId);
-    if (!log) return [];
-    return log.events.filter((e) => e.seq > afterSeq).slice(0, limit).map(clone);
+    const stream = this.streams.get(userId) ?? [];
+    return stream.filter((e) => e.seq > afterSeq).slice(0, limit).map(clone);
   }
 
-  async eventBounds(userId: string): Promise<{ latest: number; pruned: number }> {
-    const log = this.logs.get(userId);
-    return { latest: log?.latest ?? 0, pruned: log?.pruned ?? 0 };
+  async eventBounds(_userId: string): Promise<{ latest: number; pruned: number }> {
+    return { latest: this.changeSeq, pruned: this.prunedSeq };
   }
 
   async readChanges(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
@@ -302,40 +302,35 @@ export class MemoryStore implements Store {
   }
 
   async pruneEvents(olderThan: number): Promise<number> {
-    const keptChanges = this.changes.filter((c) => c.at >= olderThan);
-    let pruned = this.changes.length - keptChanges.length;
-    this.changes = keptChanges;
-    for (const log of this.logs.values()) {
-      const keep = log.events.filter((e) => e.at >= olderThan);
-      const dropped = log.events.length - keep.length;
-      if (dropped > 0) {
-        log.pruned = Math.max(log.pruned, ...log.events.filter((e) => e.at < olderThan).map((e) => e.seq));
-        log.events = keep;
-        pruned += dropped;
-      }
+    const dropped = this.changes.filter((c) => c.at < olderThan);
+    if (dropped.length === 0) return 0;
+    this.prunedSeq = dropped.reduce((highest, c) => Math.max(highest, c.seq), this.prunedSeq);
+    this.changes = this.changes.filter((c) => c.seq > this.prunedSeq);
+    for (const [userId, stream] of this.streams) {
+      const kept = stream.filter((e) => e.seq > this.prunedSeq);
+      if (kept.length === 0) this.streams.delete(userId);
+      else this.streams.set(userId, kept);
     }
-    return pruned;
+    return dropped.length;
   }
 
   onEventsCommitted(listener: (commit: EventsCommitted) => void): () => void {
     return this.commits.add(listener);
   }
 
-  /** Appends one event to the log of every participant (and of `extra` users). */
+  /** Appends one event to the feed, for every participant (and `extra` users). */
   private emit(state: ThreadState, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
-    const recipients = new Set([...state.participants.keys(), ...extra]);
+    const recipients = [...new Set([...state.participants.keys(), ...extra])];
     const snapshot = clone(data);
-    const entries: CommittedChange["entries"] = [];
+    const seq = ++this.changeSeq;
     for (const userId of recipients) {
-      let log = this.logs.get(userId);
-      if (!log) this.logs.set(userId, (log = { events: [], latest: 0, pruned: 0 }));
-      log.latest += 1;
-      log.events.push({ userId, seq: log.latest, name, threadId: state.record.id, data: snapshot, at });
-      entries.push({ userId, seq: log.latest });
+      let stream = this.streams.get(userId);
+      if (!stream) this.streams.set(userId, (stream = []));
+      stream.push({ userId, seq, name, threadId: state.record.id, data: snapshot, at });
     }
-    this.changes.push({ seq: ++this.changeSeq, name, threadId: state.record.id, data: snapshot, recipients: [...recipients], at });
+    this.changes.push({ seq, name, threadId: state.record.id, data: snapshot, recipients, at });
     // Like a driver's post-commit hook: listeners hear after the operation has completed.
-    const committed: CommittedChange = { name, threadId: state.record.id, data: clone(snapshot), at, entries };
+    const committed: CommittedChange = { seq, name, threadId: state.record.id, data: clone(snapshot), at, recipients: [...recipients] };
     queueMicrotask(() => this.commits.notify([committed]));
   }
 

@@ -107,4 +107,50 @@ export const MIGRATIONS: readonly string[] = [
   -- the change it points at.
   ALTER TABLE user_events ADD COLUMN change_seq INTEGER;
   `,
+  /* 5: event streams read from the change feed by membership (fan-out on read) */ `
+  -- A user's stream was a run of rows in user_events, one per recipient per event: a message to a
+  -- 1,000-member thread dirtied ~1,000 pages (a seq bump and a log row per member). Now an event is
+  -- one change row, and a user's stream is read as the changes of each thread they belonged to,
+  -- between the change that made them a member and the one that removed them. The cursor becomes
+  -- the change's seq: it still increases along a stream, but with gaps.
+  CREATE TABLE memberships (
+    user_id TEXT NOT NULL,
+    thread_ord INTEGER NOT NULL,
+    from_seq INTEGER NOT NULL,              -- the first change this member receives
+    to_seq INTEGER,                         -- the last one (their removal); NULL while a member
+    PRIMARY KEY (user_id, thread_ord, from_seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX memberships_by_thread ON memberships (thread_ord, from_seq);
+
+  ALTER TABLE changes ADD COLUMN thread_ord INTEGER;
+  -- (thread_ord, seq): seq is the rowid, which every index carries as its last column.
+  CREATE INDEX changes_by_thread ON changes (thread_ord);
+  -- Pruning finds its cutoff on the primary key ('at' follows seq), so this index only cost a page per event.
+  DROP INDEX changes_by_age;
+
+  -- The highest seq pruned: cursors below it cannot be served.
+  CREATE TABLE stream_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pruned INTEGER NOT NULL
+  );
+
+  -- Cursors handed out before this step were per-user counts, which mean nothing as feed seqs. New
+  -- seqs start above every old cursor and every old change, and everything up to there counts as
+  -- pruned, so an old cursor gets an explicit resync rather than a wrong replay. A database that
+  -- never had an event starts at 0.
+  CREATE TEMP TABLE floor AS
+    SELECT CASE WHEN m = 0 THEN 0 ELSE m + 1 END AS seq FROM (
+      SELECT max(coalesce((SELECT max(event_seq) FROM users), 0), coalesce((SELECT max(seq) FROM changes), 0),
+                 coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)) AS m);
+  INSERT INTO stream_state (id, pruned) SELECT 1, seq FROM temp.floor;
+  DELETE FROM sqlite_sequence WHERE name = 'changes';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'changes', seq FROM temp.floor WHERE seq > 0;
+  -- Today's participants receive everything from here on.
+  INSERT INTO memberships (user_id, thread_ord, from_seq) SELECT user_id, thread_ord, (SELECT seq FROM temp.floor) + 1 FROM participants;
+  DROP TABLE temp.floor;
+
+  DROP TABLE user_events;
+  ALTER TABLE users DROP COLUMN event_seq;
+  ALTER TABLE users DROP COLUMN event_pruned;
+  `,
 ];

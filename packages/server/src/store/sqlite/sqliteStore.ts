@@ -154,7 +154,8 @@ export class SqliteStore implements Store {
       const ord = Number(
         this.sql.insertThread.run(t.id, t.topic, t.createdAt, t.createdBy, json(t.metadata), json(t.retentionPolicy), t.createdAt).lastInsertRowid,
       );
-      for (const p of t.participants) this.join(ord, p);
+      const from = this.nextChangeSeq();
+      for (const p of t.participants) this.join(ord, p, from);
       this.appendSystem(ord, participantsAdded(t.participants, t.createdBy), t.createdAt);
       this.appendSystem(ord, topicUpdated(t.topic, t.createdBy), t.createdAt);
       if (key) this.sql.insertIdempotency.run(key.scope, key.key, key.response, t.createdAt);
@@ -253,7 +254,8 @@ export class SqliteStore implements Store {
         return { failure: "participantLimit" as const, limit: options.limit, current, adding: fresh.length };
       }
       if (fresh.length === 0) return { added: [] };
-      for (const p of fresh) this.join(thread.ord, p);
+      const from = this.nextChangeSeq();
+      for (const p of fresh) this.join(thread.ord, p, from);
       this.appendSystem(thread.ord, participantsAdded(fresh, actorId), options.at);
       this.emit(thread.ord, threadId, "participantsAdded", withActor({ participants: fresh }, this.participantsOf(thread.ord), actorId), options.at);
       return { added: fresh };
@@ -270,7 +272,9 @@ export class SqliteStore implements Store {
       this.sql.removeParticipant.run(thread.ord, userId);
       this.sql.removeReceipt.run(thread.ord, userId);
       this.appendSystem(thread.ord, participantsRemoved([toParticipant(row)], actorId), at);
-      this.emit(thread.ord, threadId, "participantsRemoved", data, at, [userId]);
+      // Their removal is the last change they receive from this thread.
+      const removal = this.emit(thread.ord, threadId, "participantsRemoved", data, at, [userId]);
+      this.sql.endMembership.run(removal, userId, thread.ord);
       return { removed: true };
     });
   }
@@ -369,37 +373,39 @@ export class SqliteStore implements Store {
   // Event logs -------------------------------------------------------------------------------
 
   async readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
-    const rows = this.sql.readEvents.all(userId, afterSeq, limit) as Array<{ seq: number; name: DurableEventName; thread_id: string; data: string; at: number }>;
-    return rows.map((r) => ({ userId, seq: r.seq, name: r.name, threadId: r.thread_id, data: JSON.parse(r.data) as EventData, at: r.at }));
+    const rows = this.sql.readEvents.all({ user: userId, after: afterSeq, limit }) as Array<[number, DurableEventName, string, string, number]>;
+    return rows.map(([seq, name, threadId, data, at]) => ({ userId, seq, name, threadId, data: JSON.parse(data) as EventData, at }));
   }
 
-  async eventBounds(userId: string): Promise<{ latest: number; pruned: number }> {
-    const row = this.sql.eventBounds.get(userId) as { event_seq: number; event_pruned: number } | undefined;
-    return { latest: row?.event_seq ?? 0, pruned: row?.event_pruned ?? 0 };
+  async eventBounds(_userId: string): Promise<{ latest: number; pruned: number }> {
+    return { latest: this.head(), pruned: this.sql.prunedSeq.get() as number };
   }
 
   pruneEvents(olderThan: number): Promise<number> {
     return this.write(() => {
-      for (const row of this.sql.prunedBounds.all(olderThan) as Array<{ user_id: string; seq: number }>) this.sql.markPruned.run(row.seq, row.user_id);
-      return this.sql.pruneEvents.run(olderThan).changes + this.sql.pruneChanges.run(olderThan).changes;
+      const cutoff = this.lastChangeBefore(olderThan);
+      if (cutoff === undefined) return 0;
+      this.sql.setPrunedSeq.run(cutoff);
+      const memberships = this.sql.pruneMemberships.run(cutoff).changes;
+      return this.sql.pruneChanges.run(cutoff).changes + memberships;
     });
   }
 
   async readChanges(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
-    const rows = this.sql.readChanges.all(afterSeq, limit) as Array<{ seq: number; name: DurableEventName; thread_id: string; data: string; recipients: string; at: number }>;
+    const rows = this.sql.readChanges.all(afterSeq, limit) as Array<{ seq: number; name: DurableEventName; thread_id: string; thread_ord: number | null; data: string; recipients: string; at: number }>;
     return rows.map((r) => ({
       seq: r.seq,
       name: r.name,
       threadId: r.thread_id,
       data: JSON.parse(r.data) as EventData,
-      recipients: JSON.parse(r.recipients) as string[],
+      // Changes from before migration 5 stored their recipients; later ones have members instead.
+      recipients: r.thread_ord === null ? (JSON.parse(r.recipients) as string[]) : (this.sql.membersAt.all(r.thread_ord, r.seq, r.seq) as string[]),
       at: r.at,
     }));
   }
 
   async changesHead(): Promise<number> {
-    // AUTOINCREMENT's counter: the newest seq ever given, even if pruning has emptied the table.
-    return (this.sql.changesHead.get() as number | undefined) ?? 0;
+    return this.head();
   }
 
   onEventsCommitted(listener: (commit: EventsCommitted) => void): () => void {
@@ -409,18 +415,46 @@ export class SqliteStore implements Store {
   // Helpers that run inside a write ----------------------------------------------------------
 
   /**
-   * Appends one event to the log of every participant (and of `extra` users), in this transaction:
-   * the payload once, in the change feed, and per recipient a small row pointing at it; two set
-   * statements whatever the thread's size (a 250-member thread: 3 statement runs, not 500).
+   * Appends one event to the change feed, in this transaction: one row, whatever the thread's size.
+   * Its recipients are the thread's members (and `extra` users), who read it through their
+   * memberships; they are listed only in the commit announcement. Returns the change's seq.
    */
-  private emit(ord: number, threadId: string, name: DurableEventName, data: EventData, at: number, extra: string[] = []): void {
-    const recipients = JSON.stringify(extra.length === 0 ? this.sql.participantIds.all(ord) : [...new Set([...(this.sql.participantIds.all(ord) as string[]), ...extra])]);
-    const json = JSON.stringify(data);
-    // Users without a row (never created through Identity) have no log: they are skipped, as before.
-    const entries = (this.sql.bumpEventSeqs.all(recipients) as Array<[string, number]>).map(([userId, seq]) => ({ userId, seq }));
-    const change = this.sql.insertChange.run(name, threadId, json, JSON.stringify(entries.map((e) => e.userId)), at).lastInsertRowid;
-    if (entries.length > 0) this.sql.insertEvents.run(at, change, recipients);
-    this.appended.push({ name, threadId, data, at, entries });
+  private emit(ord: number, threadId: string, name: DurableEventName, data: EventData, at: number, extra: string[] = []): number {
+    const members = this.sql.participantIds.all(ord) as string[];
+    const recipients = extra.length === 0 ? members : [...new Set([...members, ...extra])];
+    const seq = Number(this.sql.insertChange.run(name, threadId, ord, JSON.stringify(data), at).lastInsertRowid);
+    this.appended.push({ seq, name, threadId, data, at, recipients });
+    return seq;
+  }
+
+  /** The seq the next change will get (AUTOINCREMENT: one past the highest ever given). */
+  private nextChangeSeq(): number {
+    return this.head() + 1;
+  }
+
+  private head(): number {
+    return (this.sql.changesHead.get() as number | undefined) ?? 0;
+  }
+
+  /**
+   * The highest seq of a change older than `time`, found by bisecting the primary key: 'at' follows
+   * seq (a later change never carries an earlier time, barring clock steps, which only shift the
+   * cutoff by those few changes). Undefined when no change is that old.
+   */
+  private lastChangeBefore(time: number): number | undefined {
+    const atOrAfter = (seq: number) => this.sql.changeAtOrAfter.get(seq) as [number, number] | undefined;
+    const first = atOrAfter(0);
+    if (!first || first[1] >= time) return undefined;
+    let lo = first[0]; // at < time
+    let hi = this.head() + 1; // treated as at >= time
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = atOrAfter(mid);
+      if (!row || row[0] >= hi) hi = mid;
+      else if (row[1] < time) lo = row[0];
+      else hi = row[0];
+    }
+    return lo;
   }
 
   /**
@@ -460,8 +494,10 @@ export class SqliteStore implements Store {
     return { ord: thread.ord, row };
   }
 
-  private join(ord: number, p: ParticipantRecord): void {
+  /** `from`: the seq of the first change the new member receives (the one announcing them). */
+  private join(ord: number, p: ParticipantRecord, from: number): void {
     this.sql.insertParticipant.run(ord, p.userId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata));
+    this.sql.insertMembership.run(p.userId, ord, from);
   }
 
   private appendSystem(ord: number, draft: SystemMessageDraft, at: number): MessageRecord {
@@ -583,29 +619,28 @@ function prepare(db: Db) {
        WHERE p.thread_ord = (SELECT ord FROM threads WHERE id = ?) ORDER BY p.joined LIMIT ? OFFSET ?`,
     ),
 
-    // Both take the recipients as one JSON array. The insert reads the seqs the update just gave.
-    // Arrays, not row objects: better-sqlite3 pays a V8 API call per column of an object row
-    // (50 recipients: ~108 µs as objects, ~88 as arrays, measured).
-    bumpEventSeqs: s("UPDATE users SET event_seq = event_seq + 1 WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, event_seq").raw(),
-    insertEvents: s(
-      `INSERT INTO user_events (user_id, seq, name, thread_id, data, at, change_seq)
-       SELECT id, event_seq, '', '', '', ?, ? FROM users WHERE id IN (SELECT value FROM json_each(?))`,
-    ),
-    // Rows from before migration 4 carry their payload inline (change_seq NULL).
+    insertMembership: s("INSERT INTO memberships (user_id, thread_ord, from_seq) VALUES (?, ?, ?)"),
+    endMembership: s("UPDATE memberships SET to_seq = ? WHERE user_id = ? AND thread_ord = ? AND to_seq IS NULL"),
+    // A user's stream: for each membership still open after the cursor, its thread's changes inside
+    // the membership, on changes_by_thread; then merged by seq. Memberships drive the join (CROSS
+    // JOIN keeps that order), so the cost follows the user's threads, not the whole feed.
     readEvents: s(
-      `SELECT e.seq, coalesce(c.name, e.name) AS name, coalesce(c.thread_id, e.thread_id) AS thread_id, coalesce(c.data, e.data) AS data, e.at
-       FROM user_events e LEFT JOIN changes c ON c.seq = e.change_seq WHERE e.user_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
-    ),
-    eventBounds: s("SELECT event_seq, event_pruned FROM users WHERE id = ?"),
-    // One pass over the rows being pruned, on the age index (INDEXED BY: without statistics the
-    // planner preferred scanning all of user_events, holding the event loop 30+ ms per 100k rows).
-    prunedBounds: s("SELECT user_id, max(seq) AS seq FROM user_events INDEXED BY user_events_by_age WHERE at < ? GROUP BY user_id"),
-    markPruned: s("UPDATE users SET event_pruned = max(event_pruned, ?) WHERE id = ?"),
-    pruneEvents: s("DELETE FROM user_events WHERE at < ?"),
-    insertChange: s("INSERT INTO changes (name, thread_id, data, recipients, at) VALUES (?, ?, ?, ?, ?)"),
-    readChanges: s("SELECT seq, name, thread_id, data, recipients, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"),
+      `SELECT c.seq, c.name, c.thread_id, c.data, c.at
+       FROM memberships m CROSS JOIN changes c
+       WHERE m.user_id = @user AND (m.to_seq IS NULL OR m.to_seq > @after)
+         AND c.thread_ord = m.thread_ord AND c.seq > @after AND c.seq >= m.from_seq AND (m.to_seq IS NULL OR c.seq <= m.to_seq)
+       ORDER BY c.seq LIMIT @limit`,
+    ).raw(),
+    // Who was a member when change ?2 happened (webhooks, which send one event per recipient).
+    membersAt: s("SELECT user_id FROM memberships WHERE thread_ord = ? AND from_seq <= ? AND (to_seq IS NULL OR to_seq >= ?)").pluck(),
+    prunedSeq: s("SELECT pruned FROM stream_state WHERE id = 1").pluck(),
+    setPrunedSeq: s("UPDATE stream_state SET pruned = max(pruned, ?) WHERE id = 1"),
+    changeAtOrAfter: s("SELECT seq, at FROM changes WHERE seq >= ? ORDER BY seq LIMIT 1").raw(),
+    pruneChanges: s("DELETE FROM changes WHERE seq <= ?"),
+    pruneMemberships: s("DELETE FROM memberships WHERE to_seq <= ?"),
+    insertChange: s("INSERT INTO changes (name, thread_id, thread_ord, data, recipients, at) VALUES (?, ?, ?, ?, '', ?)"),
+    readChanges: s("SELECT seq, name, thread_id, thread_ord, data, recipients, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"),
     changesHead: s("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck(),
-    pruneChanges: s("DELETE FROM changes WHERE at < ?"),
 
     getIdempotency: s("SELECT response FROM idempotency WHERE scope = ? AND key = ?"),
     insertIdempotency: s("INSERT INTO idempotency (scope, key, response, created_at) VALUES (?, ?, ?, ?)"),
