@@ -156,10 +156,11 @@ export class SqliteStore implements Store {
       );
       const from = this.nextChangeSeq();
       for (const p of t.participants) this.join(ord, p, from);
-      this.appendSystem(ord, participantsAdded(t.participants, t.createdBy), t.createdAt);
-      this.appendSystem(ord, topicUpdated(t.topic, t.createdBy), t.createdAt);
+      const row = this.sql.getThreadByOrd.get(ord) as ThreadRow;
+      this.appendSystem(row, participantsAdded(t.participants, t.createdBy), t.createdAt);
+      this.appendSystem(row, topicUpdated(t.topic, t.createdBy), t.createdAt);
       if (key) this.sql.insertIdempotency.run(key.scope, key.key, key.response, t.createdAt);
-      const created = toThread(this.sql.getThreadByOrd.get(ord) as ThreadRow);
+      const created = toThread(row); // as appended to, so as stored
       this.emit(ord, t.id, "chatThreadCreated", withActor({ thread: created, participants: t.participants }, t.participants, t.createdBy), t.createdAt);
       return { created };
     });
@@ -188,7 +189,7 @@ export class SqliteStore implements Store {
       if (patch.retentionPolicy !== undefined) this.sql.setThreadRetention.run(json(patch.retentionPolicy ?? undefined), thread.ord);
       if (patch.topic !== undefined && patch.topic !== thread.topic) {
         this.sql.setThreadTopic.run(patch.topic, thread.ord);
-        this.appendSystem(thread.ord, topicUpdated(patch.topic, actorId), at);
+        this.appendSystem(thread, topicUpdated(patch.topic, actorId), at);
       }
       const updated = toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
       this.emit(thread.ord, threadId, "chatThreadPropertiesUpdated", withActor({ thread: updated }, this.participantsOf(thread.ord), actorId), at);
@@ -256,7 +257,7 @@ export class SqliteStore implements Store {
       if (fresh.length === 0) return { added: [] };
       const from = this.nextChangeSeq();
       for (const p of fresh) this.join(thread.ord, p, from);
-      this.appendSystem(thread.ord, participantsAdded(fresh, actorId), options.at);
+      this.appendSystem(thread, participantsAdded(fresh, actorId), options.at);
       this.emit(thread.ord, threadId, "participantsAdded", withActor({ participants: fresh }, this.participantsOf(thread.ord), actorId), options.at);
       return { added: fresh };
     });
@@ -271,7 +272,7 @@ export class SqliteStore implements Store {
       const data = withActor({ participants: [toParticipant(row)] }, this.participantsOf(thread.ord), actorId);
       this.sql.removeParticipant.run(thread.ord, userId);
       this.sql.removeReceipt.run(thread.ord, userId);
-      this.appendSystem(thread.ord, participantsRemoved([toParticipant(row)], actorId), at);
+      this.appendSystem(thread, participantsRemoved([toParticipant(row)], actorId), at);
       // Their removal is the last change they receive from this thread.
       const removal = this.emit(thread.ord, threadId, "participantsRemoved", data, at, [userId]);
       this.sql.endMembership.run(removal, userId, thread.ord);
@@ -285,7 +286,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const thread = this.memberThread(message.threadId, message.senderId);
       if ("failure" in thread) return thread;
-      const sent = this.append(thread.ord, {
+      const sent = this.append(thread, {
         type: message.type,
         content: { message: message.content },
         senderId: message.senderId,
@@ -477,10 +478,12 @@ export class SqliteStore implements Store {
     return (this.sql.listParticipantsByOrd.all(ord) as ParticipantRow[]).map(toParticipant);
   }
 
+  /** The thread, if it exists and the user is in it: one statement, as every write starts here. */
   private memberThread(threadId: string, userId: string): ThreadRow | StoreFailure {
-    const thread = this.sql.getThread.get(threadId) as ThreadRow | undefined;
-    if (!thread || thread.deleted_at !== null) return { failure: "threadNotFound" };
-    if (!this.sql.isParticipant.get(thread.ord, userId)) return { failure: "notMember" };
+    const found = this.sql.getThreadForMember.get(userId, threadId) as (ThreadRow & { member: 0 | 1 }) | undefined;
+    if (!found || found.deleted_at !== null) return { failure: "threadNotFound" };
+    if (!found.member) return { failure: "notMember" };
+    const { member: _member, ...thread } = found;
     return thread;
   }
 
@@ -500,16 +503,20 @@ export class SqliteStore implements Store {
     this.sql.insertMembership.run(p.userId, ord, from);
   }
 
-  private appendSystem(ord: number, draft: SystemMessageDraft, at: number): MessageRecord {
-    return this.append(ord, { type: draft.type, content: draft.content }, at);
+  private appendSystem(thread: ThreadRow, draft: SystemMessageDraft, at: number): MessageRecord {
+    return this.append(thread, { type: draft.type, content: draft.content }, at);
   }
 
+  /**
+   * Appends a message to `thread`, a row read in this write, and advances the row too (so a write
+   * that appends twice, like a thread's creation, reads its thread once).
+   */
   private append(
-    ord: number,
+    thread: ThreadRow,
     fields: Pick<MessageRecord, "type" | "content" | "senderId" | "senderDisplayName" | "metadata">,
     now: number,
   ): MessageRecord {
-    const thread = this.sql.getThreadByOrd.get(ord) as ThreadRow;
+    const ord = thread.ord;
     const sequenceId = thread.last_sequence_id + 1;
     const id = nextMessageId(thread.last_message_id ?? undefined, now);
     const createdAt = nextMessageTime(thread.last_sequence_id > 0 ? thread.last_message_at : undefined, now);
@@ -526,6 +533,9 @@ export class SqliteStore implements Store {
       createdAt,
     );
     this.sql.advanceThread.run(sequenceId, id, createdAt, ord);
+    thread.last_sequence_id = sequenceId;
+    thread.last_message_id = id;
+    thread.last_message_at = createdAt;
     return toMessage(thread.id, {
       sequence_id: sequenceId,
       id,
@@ -557,6 +567,9 @@ function prepare(db: Db) {
     ),
     getThread: s(`SELECT ${threadCols} FROM threads WHERE id = ?`),
     getThreadByOrd: s(`SELECT ${threadCols} FROM threads WHERE ord = ?`),
+    getThreadForMember: s(
+      `SELECT ${threadCols}, EXISTS (SELECT 1 FROM participants p WHERE p.thread_ord = threads.ord AND p.user_id = ?) AS member FROM threads WHERE id = ?`,
+    ),
     threadOrd: s("SELECT ord FROM threads WHERE id = ?"),
     listThreads: s(
       `SELECT ${threadCols.split(", ").map((c) => "t." + c).join(", ")} FROM participants p JOIN threads t ON t.ord = p.thread_ord
