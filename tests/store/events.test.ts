@@ -109,6 +109,37 @@ function eventLogContract(name: string, open: () => Promise<{ store: Store; clea
         assert.deepEqual(recipients(4), new Set([a, c]));
       }));
 
+    it("a stream reads the same across long stretches of other threads' events, in any batch size", () =>
+      scenario(async (store) => {
+        const [a, b] = await withUsers(store, 2);
+        const shared = threadId();
+        const busy = threadId();
+        const member = (userId: string) => ({ userId, shareHistoryTime: 0 });
+        await store.createThread({ thread: { id: shared, topic: "shared", createdAt: 1, createdBy: a!, participants: [member(a!), member(b!)] } });
+        await store.createThread({ thread: { id: busy, topic: "busy", createdAt: 1, createdBy: a!, participants: [member(a!)] } });
+        const say = (t: string, content: string) => store.sendMessage({ threadId: t, senderId: a!, type: "text", content, at: 2 });
+        const chatter = async (n: number) => {
+          for (let i = 0; i < n; i += 1_000) await Promise.all(Array.from({ length: Math.min(1_000, n - i) }, (_, k) => say(busy, `noise ${i + k}`)));
+        };
+        await say(shared, "one");
+        await chatter(10_000); // more than one read window of feed seqs
+        await say(shared, "two");
+        await chatter(3);
+        await say(shared, "three");
+
+        const texts = (events: Awaited<ReturnType<Store["readEvents"]>>) => events.map((e) => e.data.message?.content.message ?? e.name);
+        const all = await store.readEvents(b!, 0, 100);
+        assert.deepEqual(texts(all), ["chatThreadCreated", "one", "two", "three"]);
+        const firstTwo = await store.readEvents(b!, 0, 2);
+        assert.deepEqual(texts(firstTwo), ["chatThreadCreated", "one"]);
+        assert.deepEqual(texts(await store.readEvents(b!, firstTwo[1]!.seq, 2)), ["two", "three"]);
+        assert.deepEqual(await store.readEvents(b!, all.at(-1)!.seq, 10), []);
+        // The creator's stream has everything: a batch of 300 from the middle is 300 in a row.
+        const mine = await store.readEvents(a!, all[1]!.seq, 300);
+        assert.equal(mine.length, 300);
+        assert.deepEqual(mine.map((e) => e.seq), mine.map((_, i) => all[1]!.seq + 1 + i));
+      }));
+
     it("pruning forgets ended memberships with the changes they covered", () =>
       scenario(async (store) => {
         const [a, b] = await withUsers(store, 2);

@@ -50,6 +50,10 @@ interface ParticipantRow {
   metadata: string | null;
 }
 
+/** Feed seqs one stream read covers per query, at first and at most (see readEvents). */
+const READ_WINDOW_MIN = 4096;
+const READ_WINDOW_MAX = 65536;
+
 /** A message row's columns as every message query selects them (page tuples keep this order). */
 const messageCols = "sequence_id, id, version, type, content, sender_id, sender_display_name, metadata, created_at, edited_at, deleted_at";
 
@@ -373,9 +377,27 @@ export class SqliteStore implements Store {
 
   // Event logs -------------------------------------------------------------------------------
 
+  /**
+   * Reads the feed in windows of seqs: the query sorts every match in its range before the LIMIT,
+   * so an unbounded range would make a user in many busy threads, back after a long absence, sort
+   * all of it for every batch. A window that finds little grows (up to READ_WINDOW_MAX), so a long
+   * quiet stretch takes a few cheap probes.
+   */
   async readEvents(userId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
-    const rows = this.sql.readEvents.all({ user: userId, after: afterSeq, limit }) as Array<[number, DurableEventName, string, string, number]>;
-    return rows.map(([seq, name, threadId, data, at]) => ({ userId, seq, name, threadId, data: JSON.parse(data) as EventData, at }));
+    const head = this.head();
+    const events: EventRecord[] = [];
+    let from = afterSeq;
+    let span = READ_WINDOW_MIN;
+    while (events.length < limit && from < head) {
+      const to = Math.min(head, from + span);
+      const wanted = limit - events.length;
+      const rows = this.sql.readEvents.all({ user: userId, after: from, upto: to, limit: wanted }) as Array<[number, DurableEventName, string, string, number]>;
+      for (const [seq, name, threadId, data, at] of rows) events.push({ userId, seq, name, threadId, data: JSON.parse(data) as EventData, at });
+      if (rows.length === wanted) break; // full: the window may hold more, the caller continues from the last
+      from = to;
+      if (rows.length < wanted / 2) span = Math.min(span * 2, READ_WINDOW_MAX);
+    }
+    return events;
   }
 
   async eventBounds(_userId: string): Promise<{ latest: number; pruned: number }> {
@@ -634,14 +656,14 @@ function prepare(db: Db) {
 
     insertMembership: s("INSERT INTO memberships (user_id, thread_ord, from_seq) VALUES (?, ?, ?)"),
     endMembership: s("UPDATE memberships SET to_seq = ? WHERE user_id = ? AND thread_ord = ? AND to_seq IS NULL"),
-    // A user's stream: for each membership still open after the cursor, its thread's changes inside
-    // the membership, on changes_by_thread; then merged by seq. Memberships drive the join (CROSS
-    // JOIN keeps that order), so the cost follows the user's threads, not the whole feed.
+    // A user's stream, one window of seqs (after, upto]: for each membership overlapping it, its
+    // thread's changes inside both, on changes_by_thread; then merged by seq. Memberships drive the
+    // join (CROSS JOIN keeps that order), so the cost follows the user's threads, not the whole feed.
     readEvents: s(
       `SELECT c.seq, c.name, c.thread_id, c.data, c.at
        FROM memberships m CROSS JOIN changes c
-       WHERE m.user_id = @user AND (m.to_seq IS NULL OR m.to_seq > @after)
-         AND c.thread_ord = m.thread_ord AND c.seq > @after AND c.seq >= m.from_seq AND (m.to_seq IS NULL OR c.seq <= m.to_seq)
+       WHERE m.user_id = @user AND (m.to_seq IS NULL OR m.to_seq > @after) AND m.from_seq <= @upto
+         AND c.thread_ord = m.thread_ord AND c.seq > @after AND c.seq <= @upto AND c.seq >= m.from_seq AND (m.to_seq IS NULL OR c.seq <= m.to_seq)
        ORDER BY c.seq LIMIT @limit`,
     ).raw(),
     // Who was a member when change ?2 happened (webhooks, which send one event per recipient).
