@@ -5,6 +5,7 @@ export { generateSecrets, loadOrCreateSecrets, type Secrets } from "./config/sec
 export { ensureDevTls } from "./tls/devCa.js";
 export { signRequest } from "./auth/hmac.js";
 export { assertPythonParsable, TokenService } from "./auth/tokens.js";
+export { IdentityService, type IdentityServiceDeps } from "./identity/identityService.js";
 export * from "./store/index.js";
 export { LocalBus, type Bus, type BusNotice, type EphemeralSignal } from "./realtime/bus.js";
 export { EventGateway, DEFAULT_STREAM_OPTIONS } from "./realtime/gateway.js";
