@@ -191,7 +191,9 @@ export class StreamConnection {
         for (;;) {
           if (this.closed || !(await this.roomToSend())) return;
           const { latest } = await this.deps.store.eventBounds(this.userId!);
-          const batch = await this.deps.store.readEvents(this.userId!, this.cursor, this.deps.options.readBatch);
+          // From what was considered, not from the last event delivered: a user whose last event is
+          // far back would otherwise have the store search all the feed since, on every read.
+          const batch = await this.deps.store.readEvents(this.userId!, this.considered, this.deps.options.readBatch);
           if (this.closed) break;
           for (const record of batch) {
             this.ws.send(new RenderedEvent(record).frame(record.seq, this.recipient));

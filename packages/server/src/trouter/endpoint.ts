@@ -48,6 +48,12 @@ export class Endpoint {
   cursor: number;
   /** Highest seq handed to the current socket. */
   private sent: number;
+  /**
+   * Every event of this user up to this seq is at or below `sent` (a read that came back short
+   * covered the feed up to its head), so reads start here rather than at `sent`, which for a quiet
+   * user can be far behind the feed.
+   */
+  private considered: number;
   private readonly inFlight = new Map<number, InFlight>();
   private pending: EphemeralSignal[] = [];
   private pumping = false;
@@ -65,6 +71,7 @@ export class Endpoint {
   ) {
     this.cursor = cursor;
     this.sent = cursor;
+    this.considered = cursor;
     this.lastActive = host.clock();
   }
 
@@ -147,6 +154,8 @@ export class Endpoint {
   }
 
   private reset(): void {
+    // Unanswered deliveries go out again, so reading restarts at the cursor if any were durable.
+    if ([...this.inFlight.values()].some((e) => e.seq !== null)) this.considered = this.cursor;
     this.inFlight.clear();
     this.sent = this.cursor;
   }
@@ -188,8 +197,11 @@ export class Endpoint {
         const room = window - durableInFlight;
         if (room <= 0) return; // answers re-run the pump
         const from = this.sent;
-        const batch = await this.host.store.readEvents(this.userId, from, Math.min(room, readBatch));
+        const { latest } = await this.host.store.eventBounds(this.userId);
+        const wanted = Math.min(room, readBatch);
+        const batch = await this.host.store.readEvents(this.userId, Math.max(from, this.considered), wanted);
         if (this.session !== session || !session.connected || this.sent !== from) return;
+        if (batch.length < wanted) this.considered = Math.max(this.considered, latest, batch.at(-1)?.seq ?? 0);
         if (batch.length === 0) return;
         for (const record of batch) {
           let payload: TrouterPayload;
