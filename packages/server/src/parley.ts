@@ -58,7 +58,7 @@ export async function startParley(options: ParleyOptions): Promise<RunningParley
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secrets = loadOrCreateSecrets(dataDir);
   const publicHost = options.publicHost ?? displayHost(options.host);
-  const tls = ensureDevTls(dataDir, { hosts: [publicHost] });
+  const tls = await ensureDevTls(dataDir, { hosts: [publicHost] });
 
   const store: Store = options.store === "memory" ? new MemoryStore() : openSqliteStore({ path: path.join(dataDir, "parley.db") });
   // Webhook state follows the chat store: durable next to parley.db, or gone with the process.

@@ -7,7 +7,8 @@
  * Extensions follow what strict verifiers (Python 3.13's VERIFY_X509_STRICT, browsers) require:
  * critical basicConstraints and keyUsage on the CA, subject/authority key ids, SANs and serverAuth.
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createPrivateKey, generateKeyPair, randomBytes, sign, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
@@ -26,7 +27,7 @@ const CA_LIFETIME_DAYS = 3650;
 const LEAF_LIFETIME_DAYS = 365;
 const RENEW_BEFORE_DAYS = 30;
 
-export function ensureDevTls(dataDir: string, options: { hosts?: string[]; now?: () => number } = {}): DevTls {
+export async function ensureDevTls(dataDir: string, options: { hosts?: string[]; now?: () => number } = {}): Promise<DevTls> {
   const now = options.now ?? Date.now;
   const dir = path.join(dataDir, "tls");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -38,16 +39,20 @@ export function ensureDevTls(dataDir: string, options: { hosts?: string[]; now?:
   };
   const hosts = [...new Set(["localhost", "127.0.0.1", "::1", ...(options.hosts ?? [])])].sort();
 
-  if (!existsSync(files.caCert) || !existsSync(files.caKey)) {
-    const ca = makeCa(now());
+  const needCa = !existsSync(files.caCert) || !existsSync(files.caKey);
+  const needLeaf = needCa || !leafIsUsable(files.cert, files.key, hosts, now());
+  // The two keys are generated at once, on the thread pool (~200 ms each, one per core).
+  const [caKeys, leafKeys] = await Promise.all([needCa ? newKeyPair() : undefined, needLeaf ? newKeyPair() : undefined]);
+  if (caKeys) {
+    const ca = makeCa(caKeys, now());
     writeFileSync(files.caKey, ca.key, { mode: 0o600 });
     writeFileSync(files.caCert, ca.cert);
   }
   const caCert = forge.pki.certificateFromPem(readFileSync(files.caCert, "utf8"));
-  const caKey = forge.pki.privateKeyFromPem(readFileSync(files.caKey, "utf8"));
+  const caKey = createPrivateKey(readFileSync(files.caKey, "utf8"));
 
-  if (!leafIsUsable(files.cert, files.key, hosts, now())) {
-    const leaf = makeLeaf(caCert, caKey, hosts, now());
+  if (leafKeys) {
+    const leaf = makeLeaf(leafKeys, caCert, caKey, hosts, now());
     writeFileSync(files.key, leaf.key, { mode: 0o600 });
     writeFileSync(files.cert, leaf.cert);
   }
@@ -64,12 +69,35 @@ export function ensureDevTls(dataDir: string, options: { hosts?: string[]; now?:
 
 const SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
 
-function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+interface KeyPair {
+  nodeKey: KeyObject;
+  publicKey: forge.pki.rsa.PublicKey;
+  pem: string;
+}
+
+const generateRsa = promisify(generateKeyPair);
+
+async function newKeyPair(): Promise<KeyPair> {
   // Node's native generator: forge's pure-JS RSA key generation takes seconds.
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const { privateKey } = await generateRsa("rsa", { modulusLength: 2048 });
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+  return { nodeKey: privateKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+}
+
+/**
+ * What forge's `cert.sign(key, sha256)` does (sha256WithRSAEncryption over the DER of the
+ * to-be-signed part, PKCS#1 v1.5), with Node's native RSA: forge's pure-JS RSA took ~60 ms per
+ * certificate, every fresh data dir signs two, and every test server makes one.
+ */
+function signWithNode(cert: forge.pki.Certificate, key: KeyObject): void {
+  const withSigInfo = cert as forge.pki.Certificate & { siginfo: { algorithmOid: string }; tbsCertificate: forge.asn1.Asn1 };
+  withSigInfo.signatureOid = withSigInfo.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
+  // Public in forge (x509.js) though its type declarations omit it.
+  const tbsOf = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate;
+  withSigInfo.tbsCertificate = tbsOf(cert);
+  const tbs = Buffer.from(forge.asn1.toDer(withSigInfo.tbsCertificate).getBytes(), "binary");
+  withSigInfo.signature = sign("sha256", tbs, key).toString("binary");
 }
 
 function serialNumber(): string {
@@ -78,8 +106,7 @@ function serialNumber(): string {
   return bytes.toString("hex");
 }
 
-function makeCa(now: number): { cert: string; key: string } {
-  const keys = newKeyPair();
+function makeCa(keys: KeyPair, now: number): { cert: string; key: string } {
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -97,12 +124,11 @@ function makeCa(now: number): { cert: string; key: string } {
     { name: "subjectKeyIdentifier" },
     { name: "authorityKeyIdentifier", keyIdentifier: true },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
+  signWithNode(cert, keys.nodeKey);
   return { cert: forge.pki.certificateToPem(cert), key: keys.pem };
 }
 
-function makeLeaf(caCert: forge.pki.Certificate, caKey: forge.pki.PrivateKey, hosts: string[], now: number): { cert: string; key: string } {
-  const keys = newKeyPair();
+function makeLeaf(keys: KeyPair, caCert: forge.pki.Certificate, caKey: KeyObject, hosts: string[], now: number): { cert: string; key: string } {
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -118,7 +144,7 @@ function makeLeaf(caCert: forge.pki.Certificate, caKey: forge.pki.PrivateKey, ho
     { name: "subjectKeyIdentifier" },
     { name: "authorityKeyIdentifier", keyIdentifier: caKeyId(caCert) },
   ]);
-  cert.sign(caKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  signWithNode(cert, caKey);
   return { cert: forge.pki.certificateToPem(cert), key: keys.pem };
 }
 
