@@ -156,6 +156,37 @@ describe("event stream", () => {
     }
   });
 
+  it("a notice without its events makes connections read the stream, and the shortcut comes back after", async () => {
+    const stream = await connect({ token: bob.token });
+    await stream.ready();
+    const { chatThread } = await alice.chat.createChatThread({ topic: "gap" }, { participants: [member(bob)] });
+    const thread = alice.chat.getChatThreadClient(chatThread!.id);
+    await stream.eventCount(1);
+    const store = server.parley.store;
+    let reads = 0;
+    const readEvents = store.readEvents.bind(store);
+    store.readEvents = (...args) => (reads++, readEvents(...args));
+    try {
+      // What another node's bus (or a lost announcement) looks like: "bob's stream grew", no events.
+      await server.parley.app.bus.publish({ type: "logsGrew", userIds: [bob.id] });
+      await new Promise((r) => setTimeout(r, 50));
+      // One read per open connection of bob's (earlier tests here leave some open).
+      assert.ok(reads >= 1, "the notice without events was answered by a read");
+      reads = 0;
+      for (let i = 0; i < 5; i++) {
+        await thread.sendMessage({ content: `after the gap ${i}` });
+        await stream.eventCount(2 + i);
+      }
+      assert.ok(reads < 5, `then events went out from the commits again (${reads} reads for 5 messages)`);
+    } finally {
+      delete (store as { readEvents?: unknown }).readEvents;
+    }
+    assert.deepEqual(names(stream), ["chatThreadCreated", ...Array(5).fill("chatMessageReceived")]);
+    const seqs = stream.events.map((e) => e.seq!);
+    assert.deepEqual(seqs, [...new Set(seqs)].sort((x, y) => x - y), "in order, each once");
+    stream.close();
+  });
+
   it("several connections of one user each get every event", async () => {
     const tabs = await Promise.all([connect({ token: bob.token }), connect({ token: bob.token }), connect({ token: bob.token })]);
     await Promise.all(tabs.map((t) => t.ready()));

@@ -201,7 +201,7 @@ export class StreamConnection {
           }
           // A short batch is the whole stream up to at least `latest` (read before it).
           this.considered = batch.length < this.deps.options.readBatch ? Math.max(latest, this.cursor) : this.cursor;
-          if (batch.length === 0 || batch.length < this.deps.options.readBatch) break;
+          if (batch.length < this.deps.options.readBatch) break;
         }
       } while (this.dirty);
     } finally {

@@ -97,7 +97,9 @@ export class EventGateway {
       case "logsGrew":
         if (notice.changes && notice.changes.length > 0) this.deliver(notice.changes);
         else {
-          this.gapFreeAfter = Number.MAX_SAFE_INTEGER; // no seqs: assume anything was missed
+          // No seqs: assume anything was missed; the next notice with seqs starts a new gap-free run.
+          this.gapFreeAfter = Number.MAX_SAFE_INTEGER;
+          this.seen = -1;
           for (const userId of notice.userIds) this.byUser.get(userId)?.forEach((c) => c.notify());
         }
         return;
