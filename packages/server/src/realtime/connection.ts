@@ -190,7 +190,7 @@ export class StreamConnection {
         this.dirty = false;
         for (;;) {
           if (this.closed || !(await this.roomToSend())) return;
-          const { latest } = await this.deps.store.eventBounds(this.userId!);
+          const latest = await this.deps.store.changesHead();
           // From what was considered, not from the last event delivered: a user whose last event is
           // far back would otherwise have the store search all the feed since, on every read.
           const batch = await this.deps.store.readEvents(this.userId!, this.considered, this.deps.options.readBatch);

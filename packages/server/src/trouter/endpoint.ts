@@ -197,7 +197,7 @@ export class Endpoint {
         const room = window - durableInFlight;
         if (room <= 0) return; // answers re-run the pump
         const from = this.sent;
-        const { latest } = await this.host.store.eventBounds(this.userId);
+        const latest = await this.host.store.changesHead();
         const wanted = Math.min(room, readBatch);
         const batch = await this.host.store.readEvents(this.userId, Math.max(from, this.considered), wanted);
         if (this.session !== session || !session.connected || this.sent !== from) return;
