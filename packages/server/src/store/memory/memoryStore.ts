@@ -305,13 +305,15 @@ export class MemoryStore implements Store {
     const dropped = this.changes.filter((c) => c.at < olderThan);
     if (dropped.length === 0) return 0;
     this.prunedSeq = dropped.reduce((highest, c) => Math.max(highest, c.seq), this.prunedSeq);
+    const before = this.changes.length;
     this.changes = this.changes.filter((c) => c.seq > this.prunedSeq);
     for (const [userId, stream] of this.streams) {
       const kept = stream.filter((e) => e.seq > this.prunedSeq);
       if (kept.length === 0) this.streams.delete(userId);
       else this.streams.set(userId, kept);
     }
-    return dropped.length;
+    // Everything up to the highest pruned seq goes (as in SQLite), even a change stamped later.
+    return before - this.changes.length;
   }
 
   onEventsCommitted(listener: (commit: EventsCommitted) => void): () => void {
