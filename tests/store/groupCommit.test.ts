@@ -111,6 +111,43 @@ describe("GroupCommit with a durability flush", () => {
     assert.equal(count(), 1);
   });
 
+  it("runs a batch without savepoints, and again with them only when a write throws", async () => {
+    const durability = new ManualDurability();
+    const statements: string[] = [];
+    const traced = new Database(":memory:", { verbose: (sql) => statements.push(String(sql)) });
+    traced.exec("CREATE TABLE t (v INTEGER NOT NULL)");
+    let rollbacks = 0;
+    const commit = new GroupCommit(traced, { rolledBack: () => rollbacks++ }, durability);
+    const runs = new Map<number, number>();
+    const insert = (v: number, fail = false) =>
+      commit.write(() => {
+        runs.set(v, (runs.get(v) ?? 0) + 1);
+        traced.prepare("INSERT INTO t (v) VALUES (?)").run(v);
+        if (fail) throw new Error(`bad ${v}`);
+        return v;
+      });
+    const count = () => (traced.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n;
+
+    const clean = [insert(1), insert(2)];
+    await turn();
+    durability.finish();
+    assert.deepEqual(await Promise.all(clean), [1, 2]);
+    assert.equal(statements.filter((s) => /SAVEPOINT/i.test(s)).length, 0, "a batch where nothing throws uses no savepoint");
+    assert.equal(rollbacks, 0);
+
+    runs.clear();
+    const mixed = [insert(3), insert(4, true), insert(5)];
+    await turn();
+    durability.finish();
+    const settled = await Promise.allSettled(mixed);
+    assert.deepEqual(settled.map((o) => o.status), ["fulfilled", "rejected", "fulfilled"]);
+    assert.equal(rollbacks, 1, "the hook hears of the rolled-back first run");
+    assert.deepEqual([...runs], [[3, 2], [4, 2], [5, 1]], "the first run stopped at the throw; the second ran every write");
+    assert.equal(count(), 4, "3 and 5 committed once each, 4 not at all");
+    assert.deepEqual((traced.prepare("SELECT v FROM t ORDER BY v").all() as Array<{ v: number }>).map((r) => r.v), [1, 2, 3, 5]);
+    traced.close();
+  });
+
   it("drained() waits for the flush, including writes queued by listeners meanwhile", async () => {
     const db = new Database(":memory:");
     db.exec("CREATE TABLE t (v INTEGER NOT NULL)");

@@ -189,13 +189,13 @@ describe("SQLite store only", () => {
     const t = await seedThread(store, a!, [a!, b!], { createdAt: 1_000 });
     const heard: EventsCommitted[] = [];
     store.onEventsCommitted((commit) => heard.push(commit));
-    // Fault injection: the second send fails after its events were appended (its savepoint rolls back).
+    // Fault injection: the send of m2 fails after its events were appended. Its batch is rolled back
+    // and run again with savepoints, where m2's savepoint alone rolls back.
     const internals = store as unknown as { emit: (...args: unknown[]) => void };
     const emit = internals.emit;
-    let calls = 0;
     internals.emit = function (this: unknown, ...args: unknown[]) {
       emit.apply(this, args);
-      if (++calls === 2) throw new Error("injected failure after emit");
+      if ((args[3] as { message?: { content: { message: string } } }).message?.content.message === "m2") throw new Error("injected failure after emit");
     };
     const outcomes = await Promise.allSettled([1, 2, 3].map((i) => store.sendMessage({ threadId: t.id, senderId: a!, type: "text", content: `m${i}`, at: 2_000 + i })));
     internals.emit = emit;

@@ -112,7 +112,8 @@ export class SqliteStore implements Store {
           // Listeners (real-time delivery, webhooks) hear of events only once they are on disk.
           return () => this.commits.notify(changes);
         },
-        failed: () => {
+        // The batch's writes are undone (and maybe run again): so are the events they appended.
+        rolledBack: () => {
           this.appended = [];
         },
       },
