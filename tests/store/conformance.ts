@@ -690,6 +690,23 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
         assert.deepEqual(await seqs({ notBefore: 3_000, limit: 100, beforeSequenceId: 4 }), []);
       });
 
+      test("notBefore finds the first message at or after it anywhere in a long thread, ties included", async (store) => {
+        const [a] = await seedUsers(store, 1);
+        const t = await seedThread(store, a!, [a!], { createdAt: 1_000 }); // sequences 1-2 at 1000
+        // Sequences 3..302: three messages per 10 ms step, so every step is a run of ties.
+        const times = [1_000, 1_000];
+        for (let i = 0; i < 300; i++) {
+          const at = 2_000 + Math.floor(i / 3) * 10;
+          times.push(at);
+          await send(store, t.id, a!, "m", at);
+        }
+        for (const notBefore of [1, 999, 1_000, 1_001, 2_000, 2_005, 2_010, 2_500, 2_505, 2_980, 2_990, 2_991, 5_000]) {
+          const expected = times.map((at, i) => ({ seq: i + 1, at })).filter((m) => m.at >= notBefore).map((m) => m.seq).reverse();
+          const listed = (await store.listMessages(t.id, { notBefore, limit: 1_000 })).map((m) => m.sequenceId);
+          assert.deepEqual(listed, expected, `notBefore ${notBefore}`);
+        }
+      });
+
       test("notBefore uses the stored createdAt when the clock went back", async (store) => {
         const [a] = await seedUsers(store, 1);
         const t = await seedThread(store, a!, [a!], { createdAt: 1_000 });

@@ -153,4 +153,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users DROP COLUMN event_seq;
   ALTER TABLE users DROP COLUMN event_pruned;
   `,
+  /* 6: no time index on messages */ `
+  -- Only listMessages with a time bound (startTime, a participant's shareHistoryTime) read it, and
+  -- it finds the same first message by bisecting the primary key on created_at (which never
+  -- decreases along a thread's sequence). Every message paid it a page write: with sends spread
+  -- over many threads, each batch dirtied one more leaf page per thread it touched.
+  DROP INDEX messages_by_time;
+  `,
 ];

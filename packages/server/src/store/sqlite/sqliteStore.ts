@@ -317,15 +317,16 @@ export class SqliteStore implements Store {
   }
 
   async listMessages(threadId: string, query: MessageQuery): Promise<MessageRecord[]> {
-    const ord = (this.sql.threadOrd.get(threadId) as { ord: number } | undefined)?.ord;
-    if (ord === undefined) return [];
+    const thread = this.sql.threadSequence.get(threadId) as { ord: number; last: number } | undefined;
+    if (thread === undefined) return [];
+    const { ord } = thread;
     // Creation time never decreases along the sequence, so "created at or after T" is a sequence
-    // range: find where it starts on the time index, then read one range of the primary key.
+    // range: find where it starts, then read one range of the primary key.
     let lowest = 0;
     if (query.notBefore > 0) {
-      const first = this.sql.firstSequenceAt.get(ord, query.notBefore) as { sequence_id: number } | undefined;
-      if (!first) return [];
-      lowest = first.sequence_id;
+      const first = this.sql.firstSequenceAt.get({ ord, last: thread.last, time: query.notBefore }) as number | undefined;
+      if (first === undefined) return [];
+      lowest = first;
     }
     const page = this.sql.listMessagesPage.get(ord, query.beforeSequenceId ?? Number.MAX_SAFE_INTEGER, lowest, query.limit) as string;
     return messagesFromPage(page).map((row) => toMessage(threadId, row));
@@ -595,6 +596,8 @@ export class SqliteStore implements Store {
 function prepare(db: Db) {
   const s = (sql: string): Statement => db.prepare(sql);
   const threadCols = "ord, id, topic, created_at, created_by, metadata, retention_policy, deleted_at, last_message_at, last_sequence_id, last_message_id";
+  // f((lo + hi) / 2) for firstSequenceAt (SQLite computes it once per row it is used in; a step uses it twice).
+  const probe = "(SELECT created_at FROM messages WHERE thread_ord = :ord AND sequence_id >= (lo + hi) / 2 ORDER BY sequence_id LIMIT 1)";
   const participantCols = "user_id, display_name, share_history_time, metadata";
   return {
     insertUser: s("INSERT INTO users (id, created_at, token_epoch) VALUES (?, ?, ?)"),
@@ -610,7 +613,7 @@ function prepare(db: Db) {
     getThreadForMember: s(
       `SELECT ${threadCols}, EXISTS (SELECT 1 FROM participants p WHERE p.thread_ord = threads.ord AND p.user_id = ?) AS member FROM threads WHERE id = ?`,
     ),
-    threadOrd: s("SELECT ord FROM threads WHERE id = ?"),
+    threadSequence: s("SELECT ord, last_sequence_id AS last FROM threads WHERE id = ?"),
     listThreads: s(
       `SELECT ${threadCols.split(", ").map((c) => "t." + c).join(", ")} FROM participants p JOIN threads t ON t.ord = p.thread_ord
        WHERE p.user_id = ? AND p.thread_ord < ? AND t.last_message_at >= ? ORDER BY p.thread_ord DESC LIMIT ?`,
@@ -647,9 +650,22 @@ function prepare(db: Db) {
     getMessageByOrd: s(`SELECT ${messageCols} FROM messages WHERE thread_ord = ? AND id = ?`),
     getMessageBySeq: s(`SELECT ${messageCols} FROM messages WHERE thread_ord = ? AND sequence_id = ?`),
     getMessageSeq: s("SELECT sequence_id FROM messages WHERE thread_ord = ? AND id = ?"),
+    // The first message of thread :ord (sequences up to :last) created at or after :time. created_at
+    // never decreases along the sequence, so this bisects the primary key on it, ~log2(:last) seeks
+    // in one statement. f(s), the created_at of the first message at or after sequence s, is below
+    // :time at lo (or lo is 0) and not below it at hi. An index on (thread_ord, created_at) answered
+    // this in one seek but cost every message a page write; see migration 6.
     firstSequenceAt: s(
-      "SELECT sequence_id FROM messages WHERE thread_ord = ? AND created_at >= ? ORDER BY created_at, sequence_id LIMIT 1",
-    ),
+      `WITH RECURSIVE bisect(lo, hi) AS (
+         VALUES (0, :last)
+         UNION ALL
+         SELECT CASE WHEN ${probe} < :time THEN (lo + hi) / 2 ELSE lo END, CASE WHEN ${probe} < :time THEN hi ELSE (lo + hi) / 2 END
+         FROM bisect WHERE hi - lo > 1
+       )
+       SELECT sequence_id FROM messages
+       WHERE thread_ord = :ord AND sequence_id >= (SELECT min(hi) FROM bisect) AND created_at >= :time
+       ORDER BY sequence_id LIMIT 1`,
+    ).pluck(),
     // One JSON text for the whole page (see messagesFromPage): better-sqlite3 builds a row object
     // with one V8 API call per column, ~230 µs for a page of 51 messages, ~90 µs this way.
     listMessagesPage: s(
