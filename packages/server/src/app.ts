@@ -108,9 +108,13 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
       return http.createServer(h);
     },
   });
-  fastify.addHook("onResponse", async (request, reply) => {
-    request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, "request");
-  });
+  // Only registered when it would log: even a hook that logs nothing costs every request a turn.
+  if (["trace", "debug", "info"].includes(fastify.log.level)) {
+    fastify.addHook("onResponse", (request, reply, done) => {
+      request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, "request");
+      done();
+    });
+  }
 
   const bus = deps.bus ?? new LocalBus();
   const stopAnnouncing = deps.store.onEventsCommitted(({ userIds, changes }) => void bus.publish({ type: "logsGrew", userIds, changes }));

@@ -76,7 +76,10 @@ export class Pipeline {
     private readonly app: FastifyInstance,
     private readonly deps: PipelineDeps,
   ) {
-    app.addHook("onRequest", async (request, reply) => this.cors(request, reply));
+    // Callback style, not async: an async hook costs every request a promise and a microtask turn.
+    app.addHook("onRequest", (request, reply, done) => {
+      if (!this.cors(request, reply)) done(); // else the preflight was answered here
+    });
 
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -158,11 +161,12 @@ export class Pipeline {
     });
   }
 
-  private cors(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  /** Adds CORS headers for an allowed origin; true when it answered the request (a preflight). */
+  private cors(request: FastifyRequest, reply: FastifyReply): boolean {
     const origin = request.headers.origin;
-    if (!origin) return undefined;
+    if (!origin) return false;
     const allowed = this.deps.corsOrigins === "*" || this.deps.corsOrigins.includes(origin);
-    if (!allowed) return undefined;
+    if (!allowed) return false;
     reply.header("access-control-allow-origin", origin);
     reply.header("vary", "Origin");
     reply.header("access-control-expose-headers", CORS_EXPOSE_HEADERS);
@@ -170,9 +174,10 @@ export class Pipeline {
       reply.header("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
       reply.header("access-control-allow-headers", request.headers["access-control-request-headers"] ?? CORS_ALLOW_HEADERS);
       reply.header("access-control-max-age", "86400");
-      return reply.code(204).send();
+      reply.code(204).send();
+      return true;
     }
-    return undefined;
+    return false;
   }
 }
 
