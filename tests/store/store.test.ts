@@ -208,6 +208,36 @@ describe("SQLite store only", () => {
     assert.ok(heard.flatMap((h) => h.changes).every((c) => c.recipients.includes(b!)));
   });
 
+  withFile("announced recipients follow membership changes, and not one that was rolled back", async (open) => {
+    const store = open();
+    const [a, b, c] = await seedUsers(store, 3);
+    const t = await seedThread(store, a!, [a!, b!], { createdAt: 1_000 });
+    const heard: EventsCommitted[] = [];
+    store.onEventsCommitted((commit) => heard.push(commit));
+    const recipientsOf = async (content: string, at: number) => {
+      heard.length = 0;
+      await send(store, t.id, a!, content, at);
+      return [...heard.flatMap((h) => h.changes)[0]!.recipients].sort();
+    };
+    assert.deepEqual(await recipientsOf("m0", 2_000), [a, b].sort());
+
+    // Fault injection: adding c fails after its membership rows and event were written.
+    const internals = store as unknown as { emit: (...args: unknown[]) => void };
+    const emit = internals.emit;
+    internals.emit = function (this: unknown, ...args: unknown[]) {
+      emit.apply(this, args);
+      if (args[2] === "participantsAdded") throw new Error("injected failure after emit");
+    };
+    await assert.rejects(store.addParticipants(t.id, a!, [{ userId: c!, shareHistoryTime: 0 }], { at: 3_000, limit: 250 }), /injected/);
+    internals.emit = emit;
+    assert.deepEqual(await recipientsOf("m1", 4_000), [a, b].sort(), "c was never added");
+
+    ok(await store.addParticipants(t.id, a!, [{ userId: c!, shareHistoryTime: 0 }], { at: 5_000, limit: 250 }));
+    assert.deepEqual(await recipientsOf("m2", 6_000), [a, b, c].sort());
+    ok(await store.removeParticipant(t.id, a!, b!, 7_000));
+    assert.deepEqual(await recipientsOf("m3", 8_000), [a, c].sort());
+  });
+
   withFile("WAL checkpoints run in a worker, not in COMMIT; close stops it and leaves no WAL behind", async (open, file) => {
     const store = open();
     const db = (store as unknown as { db: Database.Database }).db;

@@ -101,7 +101,7 @@ export interface CommittedChange {
   threadId: string;
   data: EventData;
   at: number;
-  recipients: string[];
+  recipients: readonly string[];
 }
 
 /** What a commit that appended events announces, in commit order. */

@@ -62,6 +62,9 @@ const FEED_SCAN_ALWAYS = 64;
  */
 const FEED_ROWS_PER_MEMBERSHIP = 4;
 
+/** Threads whose member ids emit keeps in memory (each announcement lists its recipients). */
+const MEMBER_LISTS_CACHED = 10_000;
+
 /** A message row's columns as every message query selects them (page tuples keep this order). */
 const messageCols = "sequence_id, id, version, type, content, sender_id, sender_display_name, metadata, created_at, edited_at, deleted_at";
 
@@ -96,6 +99,13 @@ export class SqliteStore implements Store {
   private readonly commits = new CommitListeners();
   /** Events appended by the batch being written; announced once it is durable. */
   private appended: CommittedChange[] = [];
+  /**
+   * Member ids by thread ord, as of the last committed membership change: a send to a 50-member
+   * thread otherwise reads 50 rows to announce itself. Writes that change membership drop their
+   * thread's entry; a write or batch that is rolled back drops them all (it may have cached what it
+   * then undid).
+   */
+  private readonly memberIds = new Map<number, readonly string[]>();
 
   constructor(
     private readonly db: Db,
@@ -115,6 +125,7 @@ export class SqliteStore implements Store {
         // The batch's writes are undone (and maybe run again): so are the events they appended.
         rolledBack: () => {
           this.appended = [];
+          this.memberIds.clear();
         },
       },
       durability,
@@ -284,6 +295,7 @@ export class SqliteStore implements Store {
       if (!row) return { removed: false };
       const data = withActor({ participants: [toParticipant(row)] }, this.participantsOf(thread.ord), actorId);
       this.sql.removeParticipant.run(thread.ord, userId);
+      this.memberIds.delete(thread.ord);
       this.sql.removeReceipt.run(thread.ord, userId);
       this.appendSystem(thread, participantsRemoved([toParticipant(row)], actorId), at);
       // Their removal is the last change they receive from this thread.
@@ -462,7 +474,7 @@ export class SqliteStore implements Store {
    * memberships; they are listed only in the commit announcement. Returns the change's seq.
    */
   private emit(ord: number, threadId: string, name: DurableEventName, data: EventData, at: number, extra: string[] = []): number {
-    const members = this.sql.participantIds.all(ord) as string[];
+    const members = this.membersOf(ord);
     const recipients = extra.length === 0 ? members : [...new Set([...members, ...extra])];
     const seq = Number(this.sql.insertChange.run(name, threadId, ord, JSON.stringify(data), at).lastInsertRowid);
     this.appended.push({ seq, name, threadId, data, at, recipients });
@@ -510,6 +522,7 @@ export class SqliteStore implements Store {
         return run();
       } catch (error) {
         this.appended.length = mark;
+        this.memberIds.clear();
         throw error;
       }
     });
@@ -539,7 +552,18 @@ export class SqliteStore implements Store {
   }
 
   /** `from`: the seq of the first change the new member receives (the one announcing them). */
+  private membersOf(ord: number): readonly string[] {
+    let members = this.memberIds.get(ord);
+    if (members === undefined) {
+      members = this.sql.participantIds.all(ord) as string[];
+      if (this.memberIds.size >= MEMBER_LISTS_CACHED) this.memberIds.delete(this.memberIds.keys().next().value!);
+      this.memberIds.set(ord, members);
+    }
+    return members;
+  }
+
   private join(ord: number, p: ParticipantRecord, from: number): void {
+    this.memberIds.delete(ord);
     this.sql.insertParticipant.run(ord, p.userId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata));
     this.sql.insertMembership.run(p.userId, ord, from);
   }
