@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { MemoryStore, openSqliteStore, type EventsCommitted, type MessageRecord, type Store } from "@parley/server";
+import { MemoryStore, openSqliteStore, SQLITE_MIGRATIONS, type EventsCommitted, type MessageRecord, type Store } from "@parley/server";
 import { storeConformance } from "./conformance.js";
 import { history, member, newThreadId, newUserId, numeric, ok, plain, seedThread, seedUsers, send } from "./fixtures.js";
 
@@ -289,6 +289,49 @@ describe("SQLite store only", () => {
     assert.ok(memberships.every((m) => m.from_seq === 1));
     assert.deepEqual(memberships.filter((m) => m.to_seq !== null).map((m) => m.to_seq), [3], "the removal ended one membership at its own change");
     db.close();
+  });
+
+  withFile("deleting a thread ends its memberships at the deletion, which members still receive; pruning then removes them", async (open, file) => {
+    const store = open();
+    const [a, b, c] = await seedUsers(store, 3);
+    const gone = await seedThread(store, a!, [a!, b!], { createdAt: 1_000 });
+    const kept = await seedThread(store, a!, [a!, c!], { createdAt: 1_000 });
+    await send(store, gone.id, b!, "before", 2_000);
+    ok(await store.deleteThread(gone.id, a!, 3_000));
+    await send(store, kept.id, c!, "after", 4_000);
+    assert.deepEqual((await store.readEvents(b!, 0, 10)).map((e) => e.name), ["chatThreadCreated", "chatMessageReceived", "chatThreadDeleted"]);
+    assert.deepEqual((await store.readEvents(a!, 0, 10)).map((e) => e.name).slice(-2), ["chatThreadDeleted", "chatMessageReceived"]);
+
+    const deletion = (await store.readEvents(b!, 0, 10)).at(-1)!.seq;
+    const db = (store as unknown as { db: Database.Database }).db;
+    const openMemberships = () => db.prepare("SELECT user_id FROM memberships WHERE to_seq IS NULL ORDER BY user_id").pluck().all();
+    assert.deepEqual(openMemberships(), [a, c].sort(), "only the live thread's memberships are open");
+    assert.deepEqual(db.prepare("SELECT DISTINCT to_seq FROM memberships WHERE to_seq IS NOT NULL").pluck().all(), [deletion]);
+    await store.pruneEvents(3_500);
+    assert.equal(db.prepare("SELECT count(*) FROM memberships").pluck().get(), 2, "the deleted thread's memberships are pruned with its changes");
+    await store.close();
+  });
+
+  it("migration 7 ends the open memberships of threads deleted before it", async () => {
+    const tmp = tempDir();
+    try {
+      const old = new Database(tmp.file);
+      for (const [i, step] of SQLITE_MIGRATIONS.slice(0, 6).entries()) {
+        old.exec(step);
+        old.pragma(`user_version = ${i + 1}`);
+      }
+      const [a, b] = [newUserId(), newUserId()];
+      old.prepare("INSERT INTO threads (ord, id, topic, created_at, created_by, last_message_at, deleted_at) VALUES (1, ?, 'x', 1, ?, 1, 5), (2, ?, 'y', 1, ?, 1, NULL)").run(newThreadId(), a, newThreadId(), a);
+      old.prepare("INSERT INTO changes (seq, name, thread_id, thread_ord, data, recipients, at) VALUES (10, 'chatThreadCreated', 't1', 1, '{}', '', 1), (11, 'chatThreadDeleted', 't1', 1, '{}', '', 5)").run();
+      old.prepare("INSERT INTO memberships (user_id, thread_ord, from_seq, to_seq) VALUES (?, 1, 10, NULL), (?, 1, 10, NULL), (?, 2, 10, NULL)").run(a, b, a);
+      old.close();
+      const store = openSqliteStore({ path: tmp.file });
+      const db = (store as unknown as { db: Database.Database }).db;
+      assert.deepEqual(db.prepare("SELECT thread_ord, to_seq FROM memberships ORDER BY thread_ord, user_id").raw().all(), [[1, 11], [1, 11], [2, null]]);
+      await store.close();
+    } finally {
+      tmp.remove();
+    }
   });
 
   withFile("a database from a newer Parley (user_version above the migrations) refuses to open", async (open, file) => {

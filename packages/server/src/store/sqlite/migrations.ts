@@ -160,4 +160,13 @@ export const MIGRATIONS: readonly string[] = [
   -- over many threads, each batch dirtied one more leaf page per thread it touched.
   DROP INDEX messages_by_time;
   `,
+  /* 7: memberships of deleted threads end at the deletion */ `
+  -- Deleting a thread left its members' memberships open, so every stream read of theirs kept
+  -- walking a thread that could never change again, and pruning never removed them. They now end
+  -- at the thread's last change (its deletion), or at the pruned seq if that is gone.
+  UPDATE memberships SET to_seq = coalesce(
+      (SELECT max(c.seq) FROM changes c WHERE c.thread_ord = memberships.thread_ord),
+      (SELECT pruned FROM stream_state WHERE id = 1))
+  WHERE to_seq IS NULL AND thread_ord IN (SELECT ord FROM threads WHERE deleted_at IS NOT NULL);
+  `,
 ];

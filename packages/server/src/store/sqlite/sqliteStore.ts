@@ -227,7 +227,8 @@ export class SqliteStore implements Store {
       if ("failure" in thread) return thread;
       this.sql.deleteThread.run(at, thread.ord);
       const deleted = toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
-      this.emit(thread.ord, threadId, "chatThreadDeleted", withActor({ thread: deleted }, this.participantsOf(thread.ord), actorId), at);
+      const deletion = this.emit(thread.ord, threadId, "chatThreadDeleted", withActor({ thread: deleted }, this.participantsOf(thread.ord), actorId), at);
+      this.sql.endThreadMemberships.run(deletion, thread.ord);
       return true as const;
     });
   }
@@ -240,7 +241,8 @@ export class SqliteStore implements Store {
         const deadline = retentionDeadline(thread);
         if (deadline === undefined || deadline > now) continue;
         this.sql.deleteThread.run(now, row.ord);
-        this.emit(row.ord, row.id, "chatThreadDeleted", { thread: { ...thread, deletedAt: now } }, now);
+        const deletion = this.emit(row.ord, row.id, "chatThreadDeleted", { thread: { ...thread, deletedAt: now } }, now);
+        this.sql.endThreadMemberships.run(deletion, row.ord);
         expired.push(row.id);
       }
       return expired;
@@ -714,6 +716,9 @@ function prepare(db: Db) {
 
     insertMembership: s("INSERT INTO memberships (user_id, thread_ord, from_seq) VALUES (?, ?, ?)"),
     endMembership: s("UPDATE memberships SET to_seq = ? WHERE user_id = ? AND thread_ord = ? AND to_seq IS NULL"),
+    // A deleted thread's deletion is the last change its members receive from it; ended memberships
+    // drop out of stream reads once passed, and out of the table with pruning.
+    endThreadMemberships: s("UPDATE memberships SET to_seq = ? WHERE thread_ord = ? AND to_seq IS NULL"),
     countMemberships: s("SELECT count(*) FROM memberships WHERE user_id = ? AND (to_seq IS NULL OR to_seq > ?)").pluck(),
     // A user's stream, one window of seqs (after, upto], from the feed: its rows in the window, kept
     // when the user was a member of the row's thread then (a probe of the memberships' primary key).
