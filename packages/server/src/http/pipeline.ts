@@ -117,8 +117,7 @@ export class Pipeline {
       method: spec.method,
       url: spec.url,
       handler: async (request, reply) => {
-        const ctx = { ...context(request, flatten(request.query as RawQuery)), body: undefined, apiVersion: "", ids: undefined };
-        const outcome = await spec.handle(ctx);
+        const outcome = await spec.handle(context(request, flatten(request.query as RawQuery), "", undefined, undefined));
         return outcome instanceof DomainError ? sendError(reply, outcome) : send(reply, outcome);
       },
     });
@@ -154,8 +153,8 @@ export class Pipeline {
           body = read;
         }
 
-        const ctx = { ...auth, ...context(request, query), ids, body, apiVersion };
-        const outcome = await spec.handle(ctx);
+        // Object.assign, not spreads: spreading the context into a literal was ~9 µs of a send's CPU.
+        const outcome = await spec.handle(Object.assign(context(request, query, apiVersion, ids, body), auth));
         return outcome instanceof DomainError ? sendError(reply, outcome) : send(reply, outcome);
       },
     });
@@ -197,13 +196,17 @@ function parseJson(raw: Buffer, contentType: string | undefined): unknown {
 
 type RawQuery = Record<string, string | string[] | undefined>;
 
-function context(request: FastifyRequest, query: Query) {
+/** A handler's context without the caller (one object literal, so every request's has the same shape). */
+function context<B, P>(request: FastifyRequest, query: Query, apiVersion: string, ids: P, body: B): RequestContext<B> & { ids: P } {
   return {
     params: request.params as Record<string, string>,
     query,
+    body,
+    apiVersion,
     rawUrl: request.raw.url ?? "/",
     origin: `${request.protocol}://${request.headers.host ?? "localhost"}`,
     headerValue: (name: string) => single(request.headers[name.toLowerCase()]),
+    ids,
   };
 }
 

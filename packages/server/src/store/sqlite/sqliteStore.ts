@@ -553,7 +553,7 @@ export class SqliteStore implements Store {
     return { ord: thread.ord, row };
   }
 
-  /** `from`: the seq of the first change the new member receives (the one announcing them). */
+  /** The thread's member ids, from memberIds or read (and kept) there. */
   private membersOf(ord: number): readonly string[] {
     let members = this.memberIds.get(ord);
     if (members === undefined) {
@@ -564,6 +564,7 @@ export class SqliteStore implements Store {
     return members;
   }
 
+  /** `from`: the seq of the first change the new member receives (the one announcing them). */
   private join(ord: number, p: ParticipantRecord, from: number): void {
     this.memberIds.delete(ord);
     this.sql.insertParticipant.run(ord, p.userId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata));
@@ -622,7 +623,7 @@ export class SqliteStore implements Store {
 function prepare(db: Db) {
   const s = (sql: string): Statement => db.prepare(sql);
   const threadCols = "ord, id, topic, created_at, created_by, metadata, retention_policy, deleted_at, last_message_at, last_sequence_id, last_message_id";
-  // f((lo + hi) / 2) for firstSequenceAt (SQLite computes it once per row it is used in; a step uses it twice).
+  // f((lo + hi) / 2) for firstSequenceAt: one seek; each bisection step evaluates it twice (once per CASE).
   const probe = "(SELECT created_at FROM messages WHERE thread_ord = :ord AND sequence_id >= (lo + hi) / 2 ORDER BY sequence_id LIMIT 1)";
   const participantCols = "user_id, display_name, share_history_time, metadata";
   return {
