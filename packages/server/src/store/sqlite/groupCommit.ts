@@ -4,12 +4,12 @@
  *
  * A write that throws is rolled back alone and rejects alone; the rest of its batch still commits.
  * Writes rarely throw (refusals are returned as values), so a batch first runs without savepoints,
- * which cost two statements per write (~15 µs of ~60 per message, measured); only when a write
- * throws is the batch rolled back and run again with one savepoint per write. Write functions must
- * therefore touch nothing but the database, or undo what they did elsewhere when rolled back
- * (`rolledBack` below). Promises resolve only once the batch is durable: COMMIT returned, then
- * `durability.sync` (an fdatasync of the WAL off the event loop, see walSync.ts) reported it on
- * disk.
+ * which cost two statements per write (6-18 µs of 60-80 per message in a store microbenchmark,
+ * docs/benchmarks.md round 5); only when a write throws is the batch rolled back and run again with
+ * one savepoint per write. Write functions must therefore touch nothing but the database, or undo
+ * what they did elsewhere when rolled back (`rolledBack` below). Promises resolve only once the
+ * batch is durable: COMMIT returned, then `durability.sync` (an fdatasync of the WAL off the event
+ * loop, see walSync.ts) reported it on disk.
  *
  * At most one batch is between COMMIT and durable at a time. While it flushes, new writes queue up
  * and commit together when it ends, so batches grow with load instead of paying one WAL append per

@@ -811,7 +811,10 @@ function messagesFromPage(page: string): MessageRow[] {
   }));
 }
 
-/** Optional fields are assigned, not spread: a page builds 51 of these, and five spreads each cost ~1.5 µs a record. */
+/**
+ * Optional fields are assigned, not spread: a page builds 51 of these, and with five conditional
+ * spreads each that took 54-69 µs against 20 (microbenchmark, docs/benchmarks.md round 5).
+ */
 function toMessage(threadId: string, row: MessageRow): MessageRecord {
   const message: MessageRecord = {
     threadId,
