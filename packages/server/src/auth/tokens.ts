@@ -8,6 +8,7 @@
  */
 import { webcrypto } from "node:crypto";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+import { setBounded } from "../boundedMap.js";
 
 export interface TokenClaims {
   /** Raw user id, `8:acs:...`. */
@@ -88,8 +89,7 @@ export class TokenService {
   }
 
   private remember(token: string, claims: TokenClaims): void {
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, claims);
+    setBounded(this.verified, token, claims, VERIFIED_CACHE_SIZE);
   }
 
   private async verifySignature(token: string): Promise<TokenCheck> {

@@ -7,6 +7,7 @@ import type { TokenService } from "../auth/tokens.js";
 import { DomainError, badRequest, notFound, unauthorized, type DomainError as Err } from "../domain/errors.js";
 import type { ChatCaller } from "../domain/caller.js";
 import type { Bus } from "../realtime/bus.js";
+import { setBounded } from "../boundedMap.js";
 
 export interface IssuedToken {
   token: string;
@@ -110,8 +111,7 @@ export class IdentityService {
     if (!user) return undefined; // not cached: a signed token names users we created, so this is rare
     const state = { tokenEpoch: user.tokenEpoch, deleted: user.deletedAt !== undefined };
     if (generation === this.generation) {
-      if (this.tokenStates.size >= CACHED_USERS) this.tokenStates.delete(this.tokenStates.keys().next().value!);
-      this.tokenStates.set(userId, state);
+      setBounded(this.tokenStates, userId, state, CACHED_USERS);
     }
     return state;
   }

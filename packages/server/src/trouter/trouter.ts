@@ -27,6 +27,7 @@ import { DEFAULT_TROUTER_OPTIONS, type TrouterFaults, type TrouterOptions, type 
 import { Endpoint, type DeliveryCounters, type EndpointHost } from "./endpoint.js";
 import { Session, type SessionHost } from "./session.js";
 import type { TrouterPayload } from "./payloads.js";
+import { setBounded } from "../boundedMap.js";
 
 export const TROUTER_PATHS = {
   allocate: "/trouter/v4/a",
@@ -154,9 +155,7 @@ export class Trouter implements SessionHost, EndpointHost {
     const list = (this.marks.get(userId) ?? []).filter((m) => now - m.at <= this.options.configMarkMs);
     list.push({ seq: latest, at: now });
     if (list.length > MARKS_PER_USER) list.shift();
-    this.marks.delete(userId);
-    this.marks.set(userId, list);
-    if (this.marks.size > MAX_MARKED_USERS) this.marks.delete(this.marks.keys().next().value!);
+    setBounded(this.marks, userId, list, MAX_MARKED_USERS);
   }
 
   // HTTP ---------------------------------------------------------------------------------------
@@ -189,8 +188,7 @@ export class Trouter implements SessionHost, EndpointHost {
     const connectionId = randomBytes(12).toString("hex");
     const surl = `${origin}/trouter/f/${connectionId}/`;
     const sr = randomBytes(24).toString("base64url");
-    this.allocations.set(sr, { userId: caller.userId, epid: endpoint.epid, surl, expiresAt: this.clock() + this.options.allocationTtlMs });
-    if (this.allocations.size > MAX_ALLOCATIONS) this.allocations.delete(this.allocations.keys().next().value!);
+    setBounded(this.allocations, sr, { userId: caller.userId, epid: endpoint.epid, surl, expiresAt: this.clock() + this.options.allocationTtlMs }, MAX_ALLOCATIONS);
 
     const path = this.options.faults.socketioPath ?? "";
     return reply

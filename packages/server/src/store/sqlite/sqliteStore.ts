@@ -28,6 +28,7 @@ import { MIGRATIONS } from "./migrations.js";
 import { openDatabase } from "./database.js";
 import type { BackgroundCheckpoints } from "./checkpoints.js";
 import { NO_DURABILITY, type Durability } from "./walSync.js";
+import { setBounded } from "../../boundedMap.js";
 
 interface ThreadRow {
   ord: number;
@@ -558,8 +559,7 @@ export class SqliteStore implements Store {
     let members = this.memberIds.get(ord);
     if (members === undefined) {
       members = this.sql.participantIds.all(ord) as string[];
-      if (this.memberIds.size >= MEMBER_LISTS_CACHED) this.memberIds.delete(this.memberIds.keys().next().value!);
-      this.memberIds.set(ord, members);
+      setBounded(this.memberIds, ord, members, MEMBER_LISTS_CACHED);
     }
     return members;
   }
