@@ -228,8 +228,7 @@ export class SqliteStore implements Store {
       if ("failure" in thread) return thread;
       this.sql.deleteThread.run(at, thread.ord);
       const deleted = toThread(this.sql.getThreadByOrd.get(thread.ord) as ThreadRow);
-      const deletion = this.emit(thread.ord, threadId, "chatThreadDeleted", withActor({ thread: deleted }, this.participantsOf(thread.ord), actorId), at);
-      this.sql.endThreadMemberships.run(deletion, thread.ord);
+      this.emitDeletion(thread.ord, threadId, withActor({ thread: deleted }, this.participantsOf(thread.ord), actorId), at);
       return true as const;
     });
   }
@@ -242,8 +241,7 @@ export class SqliteStore implements Store {
         const deadline = retentionDeadline(thread);
         if (deadline === undefined || deadline > now) continue;
         this.sql.deleteThread.run(now, row.ord);
-        const deletion = this.emit(row.ord, row.id, "chatThreadDeleted", { thread: { ...thread, deletedAt: now } }, now);
-        this.sql.endThreadMemberships.run(deletion, row.ord);
+        this.emitDeletion(row.ord, row.id, { thread: { ...thread, deletedAt: now } }, now);
         expired.push(row.id);
       }
       return expired;
@@ -484,6 +482,12 @@ export class SqliteStore implements Store {
     return seq;
   }
 
+  /** A thread's deletion is the last change its members receive from it: their memberships end there. */
+  private emitDeletion(ord: number, threadId: string, data: EventData, at: number): void {
+    const deletion = this.emit(ord, threadId, "chatThreadDeleted", data, at);
+    this.sql.endThreadMemberships.run(deletion, ord);
+  }
+
   /** The seq the next change will get (AUTOINCREMENT: one past the highest ever given). */
   private nextChangeSeq(): number {
     return this.head() + 1;
@@ -535,13 +539,16 @@ export class SqliteStore implements Store {
     return (this.sql.listParticipantsByOrd.all(ord) as ParticipantRow[]).map(toParticipant);
   }
 
-  /** The thread, if it exists and the user is in it: one statement, as every write starts here. */
+  /**
+   * The thread, if it exists and the user is in it: one statement, as every write starts here. The
+   * row keeps its `member` column (nothing reads it past here; copying the row without it cost
+   * every write an object rest).
+   */
   private memberThread(threadId: string, userId: string): ThreadRow | StoreFailure {
     const found = this.sql.getThreadForMember.get(userId, threadId) as (ThreadRow & { member: 0 | 1 }) | undefined;
     if (!found || found.deleted_at !== null) return { failure: "threadNotFound" };
     if (!found.member) return { failure: "notMember" };
-    const { member: _member, ...thread } = found;
-    return thread;
+    return found;
   }
 
   private ownMessage(threadId: string, messageId: string, actorId: string): { ord: number; row: MessageRow } | StoreFailure {
